@@ -1,0 +1,160 @@
+"""Load the knowledge base: cited YAML files, one per item."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+__all__ = ["Knowledge", "KnowledgeError", "load_knowledge", "DATA_DIR", "KINDS"]
+
+logger = logging.getLogger("sleeptwitch")
+
+DATA_DIR = Path(__file__).parent / "data"
+
+#: folder name -> schema definition name
+KINDS = {
+    "conditions": "condition",
+    "red_flags": "rule",
+    "rules": "rule",
+    "advice": "advice",
+    "triggers": "trigger",
+}
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class KnowledgeError(ValueError):
+    """A knowledge file that cannot be read or does not follow the schema."""
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open("rb") as fh:
+            return yaml.load(fh, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from None
+    except OSError as exc:
+        raise KnowledgeError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The loaded knowledge base. Items are plain mappings that follow the JSON Schema."""
+
+    root: Path
+    version: str
+    citations: Mapping[str, Mapping[str, Any]]
+    conditions: Mapping[str, Mapping[str, Any]]
+    red_flags: Mapping[str, Mapping[str, Any]]
+    rules: Mapping[str, Mapping[str, Any]]
+    advice: Mapping[str, Mapping[str, Any]]
+    triggers: Mapping[str, Mapping[str, Any]]
+    questions: Mapping[str, Mapping[str, Any]]
+    messages: Mapping[str, Mapping[str, Any]]
+    engine: Mapping[str, Any]
+    files: Mapping[str, Path] = field(repr=False)
+    raw: Mapping[str, Any] = field(repr=False)
+
+    def text(self, value: Any, audience: str) -> str:
+        """Pick the wording for ``audience`` from a string or a per-audience mapping."""
+        if isinstance(value, Mapping):
+            return value[audience]
+        return value
+
+    def message(self, key: str, audience: str) -> str:
+        return self.text(self.messages[key]["text"], audience)
+
+    def rule(self, rule_id: str) -> Mapping[str, Any]:
+        """A red flag, rule or trigger by id."""
+        for table in (self.red_flags, self.rules, self.triggers):
+            if rule_id in table:
+                return table[rule_id]
+        raise KeyError(rule_id)
+
+    def item(self, item_id: str) -> Mapping[str, Any]:
+        for table in (self.conditions, self.red_flags, self.rules, self.advice, self.triggers):
+            if item_id in table:
+                return table[item_id]
+        raise KeyError(item_id)
+
+
+def _freeze(items: dict[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(items)
+
+
+def load_knowledge(path: str | Path | None = None) -> Knowledge:
+    """Load the knowledge base from ``path`` (default: the bundled one).
+
+    The bundled knowledge is cached after the first load. Structure is checked lightly here
+    (ids unique and matching file names); :func:`sleeptwitch.knowledge.check_knowledge` runs the
+    full JSON Schema and reference checks.
+    """
+    root = Path(path) if path is not None else DATA_DIR
+    if path is None:
+        return _load_cached(str(root))
+    return _load(root)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(root: str) -> Knowledge:
+    return _load(Path(root))
+
+
+def _load(root: Path) -> Knowledge:
+    if not root.is_dir():
+        raise KnowledgeError(f"knowledge folder {root} does not exist")
+    digest = hashlib.sha256()
+    files: dict[str, Path] = {}
+    raw: dict[str, Any] = {}
+    tables: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
+    for folder in KINDS:
+        for file in sorted((root / folder).glob("*.yaml")):
+            data = _read_yaml(file)
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes())
+            if not isinstance(data, dict) or "id" not in data:
+                raise KnowledgeError(f"{file}: expected a mapping with an 'id'")
+            item_id = data["id"]
+            if item_id != file.stem:
+                raise KnowledgeError(
+                    f"{file}: id {item_id!r} must match the file name {file.stem!r}")
+            if item_id in files:
+                raise KnowledgeError(
+                    f"{file}: duplicate id {item_id!r}, also defined in {files[item_id]}")
+            files[item_id] = file
+            raw[item_id] = data
+            tables[folder][item_id] = data
+    singles = {}
+    for name in ("citations", "questions", "messages", "engine"):
+        file = root / f"{name}.yaml"
+        singles[name] = _read_yaml(file)
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+        files[f"<{name}>"] = file
+    engine = singles["engine"] or {}
+    questions = {q["field"]: q for q in (singles["questions"] or {}).get("questions", [])}
+    version = f"{engine.get('version', '0')}+{digest.hexdigest()[:12]}"
+    logger.debug("loaded knowledge %s from %s (%d items)", version, root, len(raw))
+    return Knowledge(
+        root=root,
+        version=version,
+        citations=_freeze(singles["citations"] or {}),
+        conditions=_freeze(tables["conditions"]),
+        red_flags=_freeze(tables["red_flags"]),
+        rules=_freeze(tables["rules"]),
+        advice=_freeze(tables["advice"]),
+        triggers=_freeze(tables["triggers"]),
+        questions=_freeze(questions),
+        messages=_freeze((singles["messages"] or {}).get("messages", {})),
+        engine=_freeze(engine),
+        files=_freeze(files),
+        raw=_freeze({**raw, **{f"<{k}>": v for k, v in singles.items()}}),
+    )

@@ -1,0 +1,20 @@
+"""The assessment engine: ``assess(intake) -> Assessment``, pure and deterministic."""
+
+from ._intake import AUDIENCES, LEVELS, VOCABULARIES, Intake, IntakeError, parse_intake
+from ._logic import evaluate
+
+__all__ = ["AUDIENCES", "LEVELS", "VOCABULARIES", "Intake", "IntakeError", "evaluate",
+           "intake_fields", "parse_intake"]
+
+
+def intake_fields() -> dict[str, tuple[str, ...] | None]:
+    """Every field an expression may read, with its allowed values (None: number or bool)."""
+    from ._intake import Lifestyle, Workup
+
+    out: dict[str, tuple[str, ...] | None] = {}
+    for model, prefix in ((Intake, ""), (Lifestyle, "lifestyle."), (Workup, "workup.")):
+        for name in model.model_fields:
+            if name in ("lifestyle", "workup"):
+                continue
+            out[prefix + name] = VOCABULARIES.get(prefix + name)
+    return out
