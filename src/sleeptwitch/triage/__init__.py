@@ -18,3 +18,8 @@ def intake_fields() -> dict[str, tuple[str, ...] | None]:
                 continue
             out[prefix + name] = VOCABULARIES.get(prefix + name)
     return out
+
+
+from ._engine import Assessment, assess, facts_of  # noqa: E402
+
+__all__ += ["Assessment", "assess", "facts_of"]

@@ -1,0 +1,236 @@
+"""The ``sleeptwitch`` command line. Thin: parse, call the library, render."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="sleeptwitch",
+    help="Is this twitching during sleep normal, or does it need a doctor? "
+         "Evidence-cited assessment of sleep movements.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+schema_app = typer.Typer(help="Print the JSON Schemas of sleeptwitch's inputs.",
+                         no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Audience(str, Enum):
+    parent = "parent"
+    patient = "patient"
+    clinician = "clinician"
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    _console(stderr=True).print(f"[red]Error:[/red] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+def _read_answers(path: Path) -> Any:
+    if str(path) == "-":
+        text = sys.stdin.read()
+        name = "<stdin>"
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            _fail(f"cannot read answers file {path}: it does not exist")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"cannot read answers file {path}: {exc}. Give a UTF-8 JSON or YAML file.")
+        name = str(path)
+    import yaml
+
+    try:
+        if name.endswith(".json"):
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        _fail(f"{name} is not valid JSON or YAML: {exc}")
+
+
+@app.command()
+def assess(
+    answers: Annotated[Path | None, typer.Option(
+        "--answers", "-a", help="A JSON or YAML intake file ('-' reads stdin). Without it, "
+        "the questions are asked interactively.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    audience: Annotated[Audience | None, typer.Option(
+        help="Whose words to use: parent, patient or clinician (overrides the intake).")] = None,
+) -> None:
+    """Assess sleep movements: triage level, likely conditions, red flags, advice, sources."""
+    from ..knowledge import load_knowledge
+    from ..triage import IntakeError
+    from ..triage import assess as run_assess
+
+    knowledge = load_knowledge()
+    if answers is None:
+        if not sys.stdin.isatty() and fmt is Format.json:
+            _fail("no --answers file given and no terminal to ask questions in. "
+                  "Use --answers FILE (JSON or YAML), or run in a terminal.")
+        from ._interview import run_interview
+
+        data = run_interview(knowledge, _console(), audience=audience.value if audience else None)
+    else:
+        data = _read_answers(answers)
+    try:
+        result = run_assess(data, knowledge, audience=audience.value if audience else None)
+    except IntakeError as exc:
+        _fail(str(exc))
+    payload = result.to_dict()
+    if fmt is Format.json:
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        from ._render import render_assessment
+
+        render_assessment(payload, knowledge, _console())
+
+
+@schema_app.command("intake")
+def schema_intake() -> None:
+    """Print the intake's JSON Schema (the fields an assessment takes)."""
+    from ..triage import Intake
+
+    schema = Intake.model_json_schema()
+    schema["title"] = "sleeptwitch intake"
+    schema["description"] = ("Findings about one person's movements during sleep. Every field is "
+                             "optional except the age (exactly one of age_months or age_years); "
+                             "a missing field means 'not known', never 'no'.")
+    typer.echo(json.dumps(schema, indent=2))
+
+
+@schema_app.command("knowledge")
+def schema_knowledge() -> None:
+    """Print the JSON Schema the knowledge files follow."""
+    from ..knowledge import knowledge_schema
+
+    typer.echo(json.dumps(knowledge_schema(), indent=2))
+
+
+@app.command()
+def conditions(
+    condition_id: Annotated[str | None, typer.Argument(
+        metavar="[ID]", help="A condition id; without it, all conditions are listed.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    audience: Annotated[Audience, typer.Option(help="Whose words to use.")] = Audience.clinician,
+) -> None:
+    """List the conditions in the knowledge base, or show one."""
+    import difflib
+
+    from ..knowledge import load_knowledge
+
+    k = load_knowledge()
+    aud = audience.value
+    if condition_id is None:
+        rows = [{"id": cid, "name": k.text(c["names"], aud), "category": c["category"],
+                 "triage": c["triage"], "icd10cm": (c.get("icd10cm") or {}).get("code"),
+                 "status": c["status"]} for cid, c in sorted(k.conditions.items())]
+        if fmt is Format.json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        from rich.table import Table
+
+        table = Table("id", "name", "category", "triage", "ICD-10-CM", "status")
+        for r in rows:
+            table.add_row(r["id"], r["name"], r["category"], r["triage"], r["icd10cm"] or "-",
+                          r["status"])
+        _console().print(table)
+        return
+    if condition_id not in k.conditions:
+        hint = difflib.get_close_matches(condition_id, list(k.conditions), n=1)
+        _fail(f"unknown condition {condition_id!r}"
+              + (f"; did you mean {hint[0]!r}?" if hint else "")
+              + " Run 'sleeptwitch conditions' to list them.")
+    c = k.conditions[condition_id]
+    if fmt is Format.json:
+        out = dict(c)
+        out["citations"] = [{"id": r, **k.citations[r]} for r in c["references"]]
+        typer.echo(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+        return
+    from rich.text import Text
+
+    con = _console()
+    con.print(Text(k.text(c["names"], aud), style="bold"))
+    code = (c.get("icd10cm") or {}).get("code")
+    con.print(Text(f"{condition_id} | {c['category']} | triage: {c['triage']} | ICD-10-CM: "
+                   f"{code or '-'} | status: {c['status']}", style="dim"))
+    con.print(Text(k.text(c["summary"], aud)))
+    if c["age"].get("typical"):
+        con.print(Text("Age: " + k.text(c["age"]["typical"], aud)))
+    con.print(Text("Features", style="bold"))
+    for f in c["features"]:
+        mark = "+" if f["weight"] > 0 else "-"
+        con.print(Text(f"  {mark}{abs(f['weight']):g} {k.text(f['reason'], aud)} "
+                       f"[{', '.join(f['references'])}]"))
+    for key, title in (("advice", "Advice"), ("avoid", "Avoid"), ("pitfalls", "Pitfalls")):
+        if c.get(key):
+            con.print(Text(title, style="bold"))
+            for aid in c[key]:
+                con.print(Text(f"  * {k.text(k.advice[aid]['text'], aud)}"))
+    con.print(Text("Sources", style="bold"))
+    for r in c["references"]:
+        con.print(Text(f"  {r}: {k.citations[r]['title']}. {k.citations[r]['source']}",
+                       style="dim"))
+
+
+@app.command("knowledge")
+def knowledge_check(
+    path: Annotated[Path | None, typer.Argument(
+        help="A knowledge folder to check (default: the bundled one).")] = None,
+) -> None:
+    """Check the knowledge base: schema, references, vocabulary. Exits 1 on any problem."""
+    from ..knowledge import check_knowledge, load_knowledge
+    from ..triage import intake_fields
+
+    k = load_knowledge(path)
+    problems = check_knowledge(k, fields=intake_fields())
+    for p in problems:
+        typer.echo(p)
+    typer.echo(f"{len(problems)} problem(s) in {len(k.raw)} files; knowledge {k.version}")
+    raise typer.Exit(1 if problems else 0)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the sample intakes and results.")] = Path(
+        "sleeptwitch-demo"),
+) -> None:
+    """Run the main job on sample data: assess the source articles' example cases."""
+    from ..knowledge import load_knowledge
+    from ..triage import assess as run_assess
+    from ._samples import SAMPLE_INTAKES
+
+    k = load_knowledge()
+    out.mkdir(parents=True, exist_ok=True)
+    con = _console()
+    for name, intake in SAMPLE_INTAKES.items():
+        (out / f"{name}.intake.json").write_text(json.dumps(intake, indent=2))
+        result = run_assess(intake, k).to_dict()
+        (out / f"{name}.assessment.json").write_text(json.dumps(result, indent=2))
+        top = result["conditions"][0]["name"] if result["conditions"] else "-"
+        con.print(f"[bold]{name}[/bold]: {result['triage']}  (leading: {top}; "
+                  f"red flags: {len(result['red_flags'])})")
+    con.print(f"Wrote sample intakes and assessments to {out}/. Try: "
+              f"sleeptwitch assess --answers {out}/{next(iter(SAMPLE_INTAKES))}.intake.json")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,388 @@
+"""The assessment engine: a pure function from an intake and the knowledge to an Assessment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..knowledge import Knowledge, load_knowledge
+from ._intake import LEVELS, Intake, parse_intake
+from ._logic import evaluate, expression_fields, unknown_fields
+
+__all__ = ["Assessment", "assess", "facts_of"]
+
+_RANK = {level: i for i, level in enumerate(LEVELS)}
+
+
+def _max_level(levels: Iterable[str]) -> str:
+    return max(levels, key=_RANK.__getitem__, default=LEVELS[0])
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The result of :func:`assess`; ``to_dict()`` gives the DESIGN.md JSON shape."""
+
+    triage: str
+    audience: str
+    conditions: tuple[dict[str, Any], ...]
+    red_flags: tuple[dict[str, Any], ...]
+    watch_for: tuple[dict[str, Any], ...]
+    rules: tuple[dict[str, Any], ...]
+    advice: tuple[dict[str, Any], ...]
+    avoid: tuple[dict[str, Any], ...]
+    citations: tuple[dict[str, Any], ...]
+    next_questions: tuple[dict[str, Any], ...]
+    knowledge_version: str
+    trace: tuple[dict[str, Any], ...]
+    summary: dict[str, Any] = field(default_factory=dict)
+    provisional: bool = False
+    intake: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "triage": self.triage,
+            "audience": self.audience,
+            "summary": self.summary,
+            "provisional": self.provisional,
+            "conditions": list(self.conditions),
+            "red_flags": list(self.red_flags),
+            "watch_for": list(self.watch_for),
+            "rules": list(self.rules),
+            "advice": list(self.advice),
+            "avoid": list(self.avoid),
+            "citations": list(self.citations),
+            "next_questions": list(self.next_questions),
+            "knowledge_version": self.knowledge_version,
+            "intake": self.intake,
+            "trace": list(self.trace),
+        }
+
+
+def facts_of(intake: Intake) -> dict[str, Any]:
+    """Flatten an intake to field -> value, ``None`` meaning not known.
+
+    ``age_months`` is always known: the age in months whichever unit was given.
+    """
+    facts: dict[str, Any] = {}
+    for name in type(intake).model_fields:
+        value = getattr(intake, name)
+        if name in ("lifestyle", "workup"):
+            model = type(intake).model_fields[name].annotation.__args__[0]
+            for sub in model.model_fields:
+                facts[f"{name}.{sub}"] = None if value is None else getattr(value, sub)
+        else:
+            facts[name] = value
+    facts["age_months"] = intake.age_in_months
+    facts["age_years"] = intake.age_in_months / 12.0
+    facts["audience"] = intake.resolved_audience
+    return facts
+
+
+def _findings(expr: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The answered findings an expression read, for the trace."""
+    return {f: _jsonable(facts[f]) for f in sorted(expression_fields(expr))
+            if facts.get(f) is not None}
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+class _Run:
+    """One assessment in progress; collects citations and the trace as it goes."""
+
+    def __init__(self, intake: Intake, knowledge: Knowledge, audience: str):
+        self.k = knowledge
+        self.audience = audience
+        self.facts = facts_of(intake)
+        self.refs: list[str] = []
+        self.trace: list[dict[str, Any]] = []
+        self.rule_results: dict[str, bool | None] = {}
+        self.rule_exprs = {rid: r["when"] for table in (knowledge.red_flags, knowledge.rules,
+                                                        knowledge.triggers)
+                           for rid, r in table.items()}
+
+    def cite(self, refs: Iterable[str]) -> list[str]:
+        refs = list(refs)
+        self.refs.extend(r for r in refs if r not in self.refs)
+        return refs
+
+    def text(self, value: Any) -> str:
+        return self.k.text(value, self.audience)
+
+    # -- rules, red flags, triggers ------------------------------------------------------------
+    def evaluate_rules(self) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]],
+                                      list[Mapping[str, Any]]]:
+        fired: dict[str, list[Mapping[str, Any]]] = {"red_flag": [], "rule": [], "trigger": []}
+        for kind, table in (("trigger", self.k.triggers), ("red_flag", self.k.red_flags),
+                            ("rule", self.k.rules)):
+            for rid in sorted(table):
+                item = table[rid]
+                result = evaluate(item["when"], self.facts, self.rule_results)
+                self.rule_results[rid] = result
+                self.trace.append({
+                    "step": kind, "id": rid, "result": result,
+                    "level": item.get("level"),
+                    "findings": _findings(item["when"], self.facts),
+                    "references": list(item["references"]),
+                })
+                if result:
+                    fired[kind].append(item)
+        return fired["red_flag"], fired["rule"], fired["trigger"]
+
+    # -- conditions ----------------------------------------------------------------------------
+    def score_conditions(self) -> list[dict[str, Any]]:
+        scored = []
+        age = self.facts["age_months"]
+        for cid in sorted(self.k.conditions):
+            cond = self.k.conditions[cid]
+            reasons: list[dict[str, Any]] = []
+            excluded = False
+            lo = cond["age"].get("min_months", 0)
+            hi = cond["age"].get("max_months")
+            if age < lo or (hi is not None and age > hi):
+                excluded = True
+                reasons.append({"direction": "against", "finding": {"age_months": age},
+                                "text": self.k.message("reason_outside_age", self.audience)
+                                .format(min=_fmt_months(lo), max=_fmt_months(hi)),
+                                "citations": list(cond["references"])})
+            open_requirements = []
+            for req in cond.get("requires", ()):
+                result = evaluate(req["when"], self.facts, self.rule_results)
+                if result is False:
+                    excluded = True
+                    reasons.append({"direction": "against", "text": self.text(req["reason"]),
+                                    "finding": _findings(req["when"], self.facts),
+                                    "citations": list(req["references"])})
+                elif result is None:
+                    open_requirements.append(req)
+            score = float(cond["prior"])
+            open_features = []
+            for feat in cond["features"]:
+                result = evaluate(feat["when"], self.facts, self.rule_results)
+                if result is None:
+                    open_features.append(feat)
+                elif result:
+                    score += feat["weight"]
+                    reasons.append({
+                        "direction": "for" if feat["weight"] > 0 else "against",
+                        "text": self.text(feat["reason"]), "weight": feat["weight"],
+                        "finding": _findings(feat["when"], self.facts),
+                        "citations": list(feat["references"]),
+                    })
+            scored.append({"id": cid, "cond": cond, "score": score, "excluded": excluded,
+                           "reasons": reasons, "open_features": open_features,
+                           "open_requirements": open_requirements})
+            self.trace.append({"step": "condition", "id": cid, "score": score,
+                               "excluded": excluded,
+                               "fired": [r["text"] for r in reasons]})
+        scored.sort(key=lambda c: (c["excluded"], -c["score"], -c["cond"]["prior"], c["id"]))
+        return scored
+
+    def likelihood(self, score: float) -> str:
+        if score >= self.k.engine["likely_score"]:
+            return "likely"
+        if score >= self.k.engine["possible_score"]:
+            return "possible"
+        return "unlikely"
+
+    # -- questions -----------------------------------------------------------------------------
+    def next_questions(self, triage: str, ranked: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Unanswered findings that could change the triage level or the leading condition."""
+        wanted: dict[str, dict[str, Any]] = {}
+
+        def want(fld: str, level: str | None, because: str, weight: float) -> None:
+            entry = wanted.setdefault(fld, {"field": fld, "could_raise_to": None,
+                                            "because": [], "_weight": 0.0})
+            if level and (entry["could_raise_to"] is None
+                          or _RANK[level] > _RANK[entry["could_raise_to"]]):
+                entry["could_raise_to"] = level
+            if because not in entry["because"]:
+                entry["because"].append(because)
+            entry["_weight"] = max(entry["_weight"], abs(weight))
+
+        for table in (self.k.red_flags, self.k.rules):
+            for rid, item in table.items():
+                if self.rule_results.get(rid) is None and _RANK[item["level"]] > _RANK[triage]:
+                    for fld in unknown_fields(item["when"], self.facts, self.rule_results,
+                                              self.rule_exprs):
+                        want(fld, item["level"], rid, 100 + _RANK[item["level"]])
+        live = [c for c in ranked if not c["excluded"]]
+        if live:
+            margin = self.k.engine["change_margin"]
+            top = live[0]
+            runner = live[1]["score"] if len(live) > 1 else self.k.engine["possible_score"]
+            for feat in top["open_features"]:
+                if feat["weight"] < 0 and top["score"] + feat["weight"] < runner - margin:
+                    for fld in unknown_fields(feat["when"], self.facts, self.rule_results,
+                                              self.rule_exprs):
+                        want(fld, None, top["id"], feat["weight"])
+            for req in top["open_requirements"]:
+                for fld in unknown_fields(req["when"], self.facts, self.rule_results,
+                                          self.rule_exprs):
+                    want(fld, None, top["id"], 50)
+            for other in live[1:4]:
+                for feat in other["open_features"]:
+                    if feat["weight"] > 0 and other["score"] + feat["weight"] > (
+                            top["score"] + margin):
+                        for fld in unknown_fields(feat["when"], self.facts, self.rule_results,
+                                                  self.rule_exprs):
+                            want(fld, None, other["id"], feat["weight"])
+        out = []
+        for entry in sorted(wanted.values(), key=lambda e: (
+                -(_RANK[e["could_raise_to"]] if e["could_raise_to"] else -1),
+                -e["_weight"], e["field"])):
+            question = self.k.questions.get(entry["field"])
+            if question is None:
+                continue  # every field has a question; the knowledge check enforces it
+            out.append({
+                "field": entry["field"],
+                "question": self.text(question["text"]),
+                "why": self.text(question["why"]),
+                "could_raise_to": entry["could_raise_to"],
+                "because": entry["because"],
+                "citations": self.cite(question["references"]),
+            })
+        return out
+
+
+def _fmt_months(months: float | None) -> str:
+    if months is None:
+        return "any age"
+    if months >= 24 and months % 12 == 0:
+        return f"{months / 12:g} years"
+    return f"{months:g} months"
+
+
+def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = None, *,
+           audience: str | None = None) -> Assessment:
+    """Assess an intake against the knowledge base.
+
+    Parameters
+    ----------
+    intake : Intake or mapping
+        The findings (DESIGN.md "Intake"); a mapping is validated first.
+    knowledge : Knowledge, optional
+        Default: the bundled knowledge base.
+    audience : {'parent', 'patient', 'clinician'}, optional
+        Whose words to use; overrides ``intake.audience``.
+
+    Returns
+    -------
+    Assessment
+        Pure and deterministic: the same intake and knowledge give the same result.
+    """
+    intake = parse_intake(intake)
+    if audience is not None:
+        intake = parse_intake({**intake.given(), "audience": audience})
+    k = knowledge if knowledge is not None else load_knowledge()
+    aud = intake.resolved_audience
+    run = _Run(intake, k, aud)
+
+    red_flags, rules, triggers = run.evaluate_rules()
+    ranked = run.score_conditions()
+    live = [c for c in ranked if not c["excluded"]]
+
+    # Triage: the highest of every fired red flag and rule, the leading condition's level and
+    # the level of every likely condition. Red flags therefore can only raise the level.
+    contributions: list[tuple[str, str]] = [(r["level"], r["id"]) for r in (*red_flags, *rules)]
+    leading = live[0] if live and live[0]["score"] >= k.engine["possible_score"] else None
+    if leading is not None:
+        contributions.append((leading["cond"]["triage"], leading["id"]))
+    for c in live:
+        if run.likelihood(c["score"]) == "likely":
+            contributions.append((c["cond"]["triage"], c["id"]))
+    if leading is None:
+        contributions.append((k.engine["fallback_level"], "fallback_no_benign_explanation"))
+    triage = _max_level(level for level, _ in contributions) if contributions else LEVELS[0]
+    run.trace.append({"step": "triage", "level": triage,
+                      "contributions": [{"level": lv, "from": src} for lv, src in contributions]})
+
+    shown = [c for c in live if c["score"] >= k.engine["possible_score"]][
+        : k.engine["max_conditions"]]
+    if not shown:
+        shown = live[:3]
+    conditions = []
+    for c in shown:
+        cond = c["cond"]
+        conditions.append({
+            "id": c["id"],
+            "name": run.text(cond["names"]),
+            "likelihood": run.likelihood(c["score"]),
+            "score": c["score"],
+            "triage": cond["triage"],
+            "summary": run.text(cond["summary"]),
+            "icd10cm": (cond.get("icd10cm") or {}).get("code"),
+            "reasons": c["reasons"],
+            "status": cond["status"],
+            "citations": run.cite(cond["references"]),
+        })
+        for r in c["reasons"]:
+            run.cite(r["citations"])
+
+    def item_out(item: Mapping[str, Any], text_key: str = "text") -> dict[str, Any]:
+        return {"id": item["id"], "text": run.text(item[text_key]),
+                "citations": run.cite(item["references"])}
+
+    red_out = [{**item_out(r), "name": r["name"], "level": r["level"],
+                "findings": _findings(r["when"], run.facts)} for r in red_flags]
+    # Warning signs to watch for: red flags that did not fire but can occur at this age.
+    age_only = {"age_months": run.facts["age_months"], "age_years": run.facts["age_years"],
+                "audience": aud}
+    watch = [{"id": rid, "name": item["name"], "level": item["level"],
+              "citations": run.cite(item["references"])}
+             for rid, item in sorted(k.red_flags.items(), key=lambda kv: (
+                 -_RANK[kv[1]["level"]], kv[0]))
+             if not run.rule_results.get(rid) and evaluate(item["when"], age_only) is not False]
+    rules_out = [{**item_out(r), "name": r["name"], "level": r["level"],
+                  "findings": _findings(r["when"], run.facts)} for r in rules]
+
+    advice_ids: list[str] = []
+    avoid_ids: list[str] = []
+    sources = [*red_flags, *rules, *triggers]
+    sources += [c["cond"] for c in shown if c is shown[0] or run.likelihood(c["score"]) == "likely"]
+    for src in sources:
+        advice_ids += src.get("advice", [])
+        avoid_ids += src.get("avoid", [])
+        if aud == "clinician":
+            avoid_ids += src.get("pitfalls", [])
+
+    def advice_out(ids: list[str]) -> list[dict[str, Any]]:
+        out, seen = [], set()
+        for aid in ids:
+            item = k.advice[aid]
+            if aid in seen or aud not in item.get("audiences", (aud,)):
+                continue
+            seen.add(aid)
+            out.append({**item_out(item), "kind": item["kind"]})
+        return out
+
+    advice = advice_out(advice_ids)
+    avoid = advice_out(avoid_ids)
+    triggers_out = [{"id": t["id"], "name": run.text(t["names"]), "text": run.text(t["text"]),
+                     "citations": run.cite(t["references"])} for t in triggers]
+    questions = run.next_questions(triage, ranked)
+    provisional = any(q["could_raise_to"] for q in questions)
+    level_msg = k.messages[f"level_{triage}"]
+    run.cite(level_msg["references"])
+    summary = {"level_text": run.text(level_msg["text"]), "triggers": triggers_out}
+    if provisional:
+        msg = k.messages["provisional"]
+        summary["provisional_text"] = run.text(msg["text"])
+        run.cite(msg["references"])
+    if leading is None:
+        msg = k.messages["no_benign_explanation"]
+        summary["fallback_text"] = run.text(msg["text"])
+        run.cite(msg["references"])
+
+    citations = [{"id": ref, "title": k.citations[ref]["title"],
+                  "source": k.citations[ref]["source"], "status": k.citations[ref]["status"]}
+                 for ref in run.refs]
+    return Assessment(
+        triage=triage, audience=aud, conditions=tuple(conditions), red_flags=tuple(red_out),
+        watch_for=tuple(watch),        rules=tuple(rules_out), advice=tuple(advice), avoid=tuple(avoid),
+        citations=tuple(citations), next_questions=tuple(questions),
+        knowledge_version=k.version, trace=tuple(run.trace), summary=summary,
+        provisional=provisional, intake=intake.given(),
+    )
