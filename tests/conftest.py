@@ -6,3 +6,12 @@ from sleeptwitch.knowledge import load_knowledge
 @pytest.fixture(scope="session")
 def knowledge():
     return load_knowledge()
+
+import os
+
+from hypothesis import settings
+
+# CI runs with a fixed seed so that a red run can be reproduced; locally, explore.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

@@ -41,7 +41,8 @@ def _console(stderr: bool = False):
 
 
 def _fail(message: str, code: int = 2) -> None:
-    _console(stderr=True).print(f"[red]Error:[/red] {message}", markup=True)
+    typer.secho("Error: ", fg="red", err=True, nl=False)
+    typer.echo(message, err=True)
     raise typer.Exit(code)
 
 

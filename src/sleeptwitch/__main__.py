@@ -1,0 +1,3 @@
+from sleeptwitch.cli import main
+
+main()
