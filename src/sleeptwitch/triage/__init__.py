@@ -23,3 +23,7 @@ def intake_fields() -> dict[str, tuple[str, ...] | None]:
 from ._engine import Assessment, assess, facts_of  # noqa: E402
 
 __all__ += ["Assessment", "assess", "facts_of"]
+
+from ._evaluation import CaseReport, evaluate_cases  # noqa: E402
+
+__all__ += ["CaseReport", "evaluate_cases"]
