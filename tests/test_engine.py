@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sleeptwitch.triage import LEVELS, assess, parse_intake
-from sleeptwitch.triage._logic import evaluate
 from sleeptwitch.triage._engine import facts_of
+from sleeptwitch.triage._logic import evaluate
 
 from .strategies import intakes
 
@@ -78,9 +78,8 @@ def satisfy(expr, data, rules=None):
             current = arg - 1 if op == "lt" else arg
             if current < 0:
                 current = arg / 2
-        elif op == "known":
-            if arg is False:
-                return False
+        elif op == "known" and arg is False:
+            return False
     _set(data, field, current)
     return True
 

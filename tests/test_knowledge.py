@@ -6,21 +6,22 @@ import shutil
 
 import pytest
 
-from sleeptwitch.knowledge import KnowledgeError, check_knowledge, load_knowledge
+from sleeptwitch.knowledge import DATA_DIR, KnowledgeError, check_knowledge, load_knowledge
 from sleeptwitch.triage import LEVELS, assess, intake_fields
-
-from sleeptwitch.knowledge import DATA_DIR
 
 RANK = {lv: i for i, lv in enumerate(LEVELS)}
 
-DESIGN_CONDITIONS = """hypnic_jerks benign_neonatal_sleep_myoclonus benign_myoclonus_of_early_infancy
-infantile_spasms periodic_limb_movement_disorder restless_legs_syndrome rhythmic_movement_disorder
-juvenile_myoclonic_epilepsy epileptic_myoclonus sleep_related_hypermotor_epilepsy
-self_limited_epilepsy_centrotemporal_spikes propriospinal_myoclonus excessive_fragmentary_myoclonus
-sleep_related_leg_cramps sleep_bruxism secondary_myoclonus essential_myoclonus
-restless_sleep_disorder creutzfeldt_jakob_disease physiological_sleep_twitches
-rem_sleep_behaviour_disorder nrem_parasomnia hyperekplexia sandifer_syndrome shuddering_attacks
-drug_induced_myoclonus""".split()
+DESIGN_CONDITIONS = [
+    "hypnic_jerks", "benign_neonatal_sleep_myoclonus", "benign_myoclonus_of_early_infancy",
+    "infantile_spasms", "periodic_limb_movement_disorder", "restless_legs_syndrome",
+    "rhythmic_movement_disorder", "juvenile_myoclonic_epilepsy", "epileptic_myoclonus",
+    "sleep_related_hypermotor_epilepsy", "self_limited_epilepsy_centrotemporal_spikes",
+    "propriospinal_myoclonus", "excessive_fragmentary_myoclonus", "sleep_related_leg_cramps",
+    "sleep_bruxism", "secondary_myoclonus", "essential_myoclonus", "restless_sleep_disorder",
+    "creutzfeldt_jakob_disease", "physiological_sleep_twitches", "rem_sleep_behaviour_disorder",
+    "nrem_parasomnia", "hyperekplexia", "sandifer_syndrome", "shuddering_attacks",
+    "drug_induced_myoclonus",
+]
 
 
 def test_bundled_knowledge_is_sound(knowledge):

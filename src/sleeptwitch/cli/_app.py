@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,12 +23,12 @@ schema_app = typer.Typer(help="Print the JSON Schemas of sleeptwitch's inputs.",
 app.add_typer(schema_app, name="schema")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
 
-class Audience(str, Enum):
+class Audience(StrEnum):
     parent = "parent"
     patient = "patient"
     clinician = "clinician"

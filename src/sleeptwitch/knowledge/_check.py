@@ -90,7 +90,8 @@ def check_knowledge(knowledge: Knowledge, *, fields: Mapping[str, tuple[str, ...
         for clause in _clauses(expr):
             if "rule" in clause:
                 if clause["rule"] not in rule_ids:
-                    problems.append(f"{where}: expression refers to unknown rule {clause['rule']!r}")
+                    problems.append(
+                        f"{where}: expression refers to unknown rule {clause['rule']!r}")
                 continue
             if fields is None:
                 continue

@@ -381,7 +381,8 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
                  for ref in run.refs]
     return Assessment(
         triage=triage, audience=aud, conditions=tuple(conditions), red_flags=tuple(red_out),
-        watch_for=tuple(watch),        rules=tuple(rules_out), advice=tuple(advice), avoid=tuple(avoid),
+        watch_for=tuple(watch), rules=tuple(rules_out), advice=tuple(advice),
+        avoid=tuple(avoid),
         citations=tuple(citations), next_questions=tuple(questions),
         knowledge_version=k.version, trace=tuple(run.trace), summary=summary,
         provisional=provisional, intake=intake.given(),
