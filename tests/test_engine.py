@@ -198,9 +198,10 @@ def test_audience_changes_words_not_verdict(knowledge, audience):
 
 def test_trace_explains_which_finding_fired_which_rule(knowledge):
     result = assess({"age_months": 5, "timing": ["asleep", "awake"]}, knowledge)
-    step = next(t for t in result.trace if t.get("id") == "rf_jerks_while_awake")
+    step = next(t for t in result.trace if t.get("id") == "rf_infant_jerks_while_awake")
     assert step["result"] is True
-    assert step["findings"] == {"timing": ["asleep", "awake"]}
+    assert step["findings"]["timing"] == ["asleep", "awake"]
     assert step["references"]
     triage = next(t for t in result.trace if t["step"] == "triage")
-    assert {"level": "prompt_evaluation", "from": "rf_jerks_while_awake"} in triage["contributions"]
+    assert {"level": "prompt_evaluation", "from": "rf_infant_jerks_while_awake"} in (
+        triage["contributions"])

@@ -126,7 +126,7 @@ def test_rule_without_vignettes_is_reported(knowledge_copy):
 
 def test_unknown_intake_field_in_expression_is_reported(knowledge_copy):
     path = knowledge_copy / "red_flags" / "rf_jerks_while_awake.yaml"
-    path.write_text(path.read_text().replace("when: {field: timing,", "when: {field: timming,"))
+    path.write_text(path.read_text().replace("- {field: timing,", "- {field: timming,"))
     problems = check_knowledge(load_knowledge(knowledge_copy), fields=intake_fields())
     assert any("unknown intake field 'timming'" in p for p in problems)
 
@@ -149,3 +149,10 @@ def test_invalid_yaml_names_the_file(knowledge_copy):
     (knowledge_copy / "advice" / "broken.yaml").write_text("id: broken\ntext: [unclosed\n")
     with pytest.raises(KnowledgeError, match="broken.yaml: not valid YAML"):
         load_knowledge(knowledge_copy)
+
+
+def test_every_red_flag_is_at_least_the_possible_cap(knowledge):
+    """The engine's monotonicity argument rests on this: see engine.yaml possible_level_cap."""
+    cap = RANK[knowledge.engine["possible_level_cap"]]
+    low = [rid for rid, rf in knowledge.red_flags.items() if RANK[rf["level"]] < cap]
+    assert low == []

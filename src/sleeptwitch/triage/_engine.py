@@ -289,7 +289,14 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
     contributions: list[tuple[str, str]] = [(r["level"], r["id"]) for r in (*red_flags, *rules)]
     leading = live[0] if live and live[0]["score"] >= k.engine["possible_score"] else None
     if leading is not None:
-        contributions.append((leading["cond"]["triage"], leading["id"]))
+        # A leader that is only "possible" contributes at most the cap: weak evidence for a
+        # serious condition earns a visit, and only red flags or a likely condition go higher.
+        # Every red flag is at least the cap, so a red flag that changes the leader cannot
+        # lower the level.
+        level = leading["cond"]["triage"]
+        if run.likelihood(leading["score"]) != "likely":
+            level = min(level, k.engine["possible_level_cap"], key=_RANK.__getitem__)
+        contributions.append((level, leading["id"]))
     for c in live:
         if run.likelihood(c["score"]) == "likely":
             contributions.append((c["cond"]["triage"], c["id"]))
