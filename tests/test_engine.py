@@ -37,8 +37,9 @@ def _get(data, field):
 
 
 def satisfy(expr, data, rules=None):
-    """Change ``data`` so that ``expr`` becomes true, or return False if that is not possible
-    without changing the age."""
+    """Add findings to ``data`` so that ``expr`` becomes true: answer unknowns, turn a "no" into
+    a "yes", extend lists. Return False if that is not possible without changing the age or
+    another answer already given."""
     if "all" in expr:
         return all(satisfy(e, data, rules) for e in expr["all"])
     if "any" in expr:
@@ -59,6 +60,14 @@ def satisfy(expr, data, rules=None):
             return False
         return evaluate(expr, facts) is True
     current = _get(data, field)
+    if current is not None and not isinstance(current, (bool, list)):
+        # A known scalar answer (pattern, a number) is part of the case: changing it makes a
+        # different case rather than adding a red flag to this one.
+        try:
+            facts = facts_of(parse_intake(data))
+        except ValueError:
+            return False
+        return evaluate(expr, facts) is True
     for op, arg in expr.items():
         if op == "field":
             continue

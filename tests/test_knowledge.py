@@ -156,3 +156,23 @@ def test_every_red_flag_is_at_least_the_possible_cap(knowledge):
     cap = RANK[knowledge.engine["possible_level_cap"]]
     low = [rid for rid, rf in knowledge.red_flags.items() if RANK[rf["level"]] < cap]
     assert low == []
+
+
+def test_cache_is_rebuilt_when_a_file_changes(knowledge_copy):
+    first = load_knowledge(knowledge_copy)
+    again = load_knowledge(knowledge_copy)  # from the cache
+    assert again.version == first.version
+    assert again.conditions["hypnic_jerks"] == first.conditions["hypnic_jerks"]
+    path = knowledge_copy / "conditions" / "hypnic_jerks.yaml"
+    path.write_text(path.read_text().replace("prior: 1", "prior: 2"))
+    changed = load_knowledge(knowledge_copy)
+    assert changed.conditions["hypnic_jerks"]["prior"] == 2
+    assert changed.version != first.version
+
+
+def test_corrupt_cache_is_ignored(knowledge_copy, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    load_knowledge(knowledge_copy)
+    for f in (tmp_path / "cache" / "sleeptwitch").glob("*.pickle"):
+        f.write_bytes(b"not a pickle")
+    assert "hypnic_jerks" in load_knowledge(knowledge_copy).conditions

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
+import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,9 @@ KINDS = {
     "advice": "advice",
     "triggers": "trigger",
 }
+
+_SINGLES = ("citations", "questions", "messages", "engine")
+_CACHE_FORMAT = 1
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -62,6 +67,10 @@ class Knowledge:
     engine: Mapping[str, Any]
     files: Mapping[str, Path] = field(repr=False)
     raw: Mapping[str, Any] = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (f"Knowledge(root={str(self.root)!r}, version={self.version!r}, "
+                f"items={len(self.raw)})")
 
     def text(self, value: Any, audience: str) -> str:
         """Pick the wording for ``audience`` from a string or a per-audience mapping."""
@@ -108,9 +117,50 @@ def _load_cached(root: str) -> Knowledge:
     return _load(Path(root))
 
 
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sleeptwitch"
+
+
+def _listing(root: Path) -> list[Path]:
+    files = [f for folder in KINDS for f in sorted((root / folder).glob("*.yaml"))]
+    return files + [root / f"{name}.yaml" for name in _SINGLES]
+
+
 def _load(root: Path) -> Knowledge:
+    """Load from the YAML files, through a cache keyed by the files' names, sizes and mtimes.
+
+    The cache holds only knowledge (never health data) and is rebuilt whenever a file changes;
+    a cache that cannot be read or written is simply skipped.
+    """
     if not root.is_dir():
         raise KnowledgeError(f"knowledge folder {root} does not exist")
+    try:
+        stamp = hashlib.sha256(repr([(str(f), f.stat().st_size, f.stat().st_mtime_ns)
+                                     for f in _listing(root)]).encode()).hexdigest()[:20]
+    except OSError:
+        stamp = None
+    cache = _cache_dir() / f"knowledge-{_CACHE_FORMAT}-{stamp}.pickle" if stamp else None
+    if cache is not None and cache.is_file():
+        try:
+            with cache.open("rb") as fh:
+                return _from_state(root, pickle.load(fh))
+        except Exception:  # noqa: BLE001 - a bad cache is rebuilt, never trusted
+            logger.debug("ignoring unreadable knowledge cache %s", cache)
+    state = _read_state(root)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache)
+        except OSError:
+            logger.debug("knowledge cache not written to %s", cache)
+    return _from_state(root, state)
+
+
+def _read_state(root: Path) -> dict[str, Any]:
     digest = hashlib.sha256()
     files: dict[str, Path] = {}
     raw: dict[str, Any] = {}
@@ -133,16 +183,22 @@ def _load(root: Path) -> Knowledge:
             raw[item_id] = data
             tables[folder][item_id] = data
     singles = {}
-    for name in ("citations", "questions", "messages", "engine"):
+    for name in _SINGLES:
         file = root / f"{name}.yaml"
         singles[name] = _read_yaml(file)
         digest.update(file.name.encode())
         digest.update(file.read_bytes())
         files[f"<{name}>"] = file
+    return {"version_digest": digest.hexdigest()[:12], "files": files, "raw": raw,
+            "tables": tables, "singles": singles}
+
+
+def _from_state(root: Path, state: dict[str, Any]) -> Knowledge:
+    singles, tables = state["singles"], state["tables"]
     engine = singles["engine"] or {}
     questions = {q["field"]: q for q in (singles["questions"] or {}).get("questions", [])}
-    version = f"{engine.get('version', '0')}+{digest.hexdigest()[:12]}"
-    logger.debug("loaded knowledge %s from %s (%d items)", version, root, len(raw))
+    version = f"{engine.get('version', '0')}+{state['version_digest']}"
+    logger.debug("loaded knowledge %s from %s (%d items)", version, root, len(state["raw"]))
     return Knowledge(
         root=root,
         version=version,
@@ -155,6 +211,6 @@ def _load(root: Path) -> Knowledge:
         questions=_freeze(questions),
         messages=_freeze((singles["messages"] or {}).get("messages", {})),
         engine=_freeze(engine),
-        files=_freeze(files),
-        raw=_freeze({**raw, **{f"<{k}>": v for k, v in singles.items()}}),
+        files=_freeze(state["files"]),
+        raw=_freeze({**state["raw"], **{f"<{k}>": v for k, v in singles.items()}}),
     )

@@ -173,15 +173,17 @@ class _Run:
                     })
             scored.append({"id": cid, "cond": cond, "score": score, "excluded": excluded,
                            "reasons": reasons, "open_features": open_features,
-                           "open_requirements": open_requirements})
+                           "open_requirements": open_requirements,
+                           "likelihood": self.likelihood(score, bool(open_requirements))})
             self.trace.append({"step": "condition", "id": cid, "score": score,
                                "excluded": excluded,
                                "fired": [r["text"] for r in reasons]})
         scored.sort(key=lambda c: (c["excluded"], -c["score"], -c["cond"]["prior"], c["id"]))
         return scored
 
-    def likelihood(self, score: float) -> str:
-        if score >= self.k.engine["likely_score"]:
+    def likelihood(self, score: float, open_requirements: bool = False) -> str:
+        # A condition whose defining criteria are not all answered yet is at most "possible".
+        if score >= self.k.engine["likely_score"] and not open_requirements:
             return "likely"
         if score >= self.k.engine["possible_score"]:
             return "possible"
@@ -294,11 +296,11 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
         # Every red flag is at least the cap, so a red flag that changes the leader cannot
         # lower the level.
         level = leading["cond"]["triage"]
-        if run.likelihood(leading["score"]) != "likely":
+        if leading["likelihood"] != "likely":
             level = min(level, k.engine["possible_level_cap"], key=_RANK.__getitem__)
         contributions.append((level, leading["id"]))
     for c in live:
-        if run.likelihood(c["score"]) == "likely":
+        if c["likelihood"] == "likely":
             contributions.append((c["cond"]["triage"], c["id"]))
     if leading is None:
         contributions.append((k.engine["fallback_level"], "fallback_no_benign_explanation"))
@@ -316,7 +318,7 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
         conditions.append({
             "id": c["id"],
             "name": run.text(cond["names"]),
-            "likelihood": run.likelihood(c["score"]),
+            "likelihood": c["likelihood"],
             "score": c["score"],
             "triage": cond["triage"],
             "summary": run.text(cond["summary"]),
@@ -348,7 +350,7 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
     advice_ids: list[str] = []
     avoid_ids: list[str] = []
     sources = [*red_flags, *rules, *triggers]
-    sources += [c["cond"] for c in shown if c is shown[0] or run.likelihood(c["score"]) == "likely"]
+    sources += [c["cond"] for c in shown if c is shown[0] or c["likelihood"] == "likely"]
     for src in sources:
         advice_ids += src.get("advice", [])
         avoid_ids += src.get("avoid", [])

@@ -26,73 +26,118 @@ OPERATORS = ("is", "eq", "in", "contains_any", "contains_all", "contains_only",
              "lt", "le", "gt", "ge", "known")
 
 
-def _apply(op: str, value: Any, arg: Any) -> bool:
-    if op == "is" or op == "eq":
-        return value == arg
-    if op == "in":
-        return value in arg
-    if op == "contains_any":
-        return not set(value).isdisjoint(arg)
-    if op == "contains_all":
-        return set(arg) <= set(value)
-    if op == "contains_only":
-        return len(value) > 0 and set(value) <= set(arg)
-    if op == "lt":
-        return value < arg
-    if op == "le":
-        return value <= arg
-    if op == "gt":
-        return value > arg
-    if op == "ge":
-        return value >= arg
-    raise ValueError(f"unknown operator {op!r}; allowed are {', '.join(OPERATORS)}")
+_OPS = {
+    "is": lambda v, a: v == a,
+    "eq": lambda v, a: v == a,
+    "in": lambda v, a: v in a,
+    "contains_any": lambda v, a: not a.isdisjoint(v),
+    "contains_all": lambda v, a: a.issubset(v),
+    "contains_only": lambda v, a: len(v) > 0 and a.issuperset(v),
+    "lt": lambda v, a: v < a,
+    "le": lambda v, a: v <= a,
+    "gt": lambda v, a: v > a,
+    "ge": lambda v, a: v >= a,
+}
+_SET_OPS = ("contains_any", "contains_all", "contains_only")
+
+# Compiled expressions, keyed by id() of the (long-lived) knowledge mapping they come from; the
+# mapping itself is kept alongside so that an id is never confused with a reused one.
+_COMPILED: dict[int, tuple[Mapping[str, Any], Any, frozenset[str], frozenset[str]]] = {}
+
+
+def _compile(expr: Mapping[str, Any]):
+    if "all" in expr:
+        parts = [_compiled(e)[0] for e in expr["all"]]
+
+        def all_(facts, rules):
+            unknown = False
+            for part in parts:
+                result = part(facts, rules)
+                if result is False:
+                    return False
+                if result is None:
+                    unknown = True
+            return None if unknown else True
+        return all_
+    if "any" in expr:
+        parts = [_compiled(e)[0] for e in expr["any"]]
+
+        def any_(facts, rules):
+            unknown = False
+            for part in parts:
+                result = part(facts, rules)
+                if result is True:
+                    return True
+                if result is None:
+                    unknown = True
+            return None if unknown else False
+        return any_
+    if "not" in expr:
+        inner = _compiled(expr["not"])[0]
+
+        def not_(facts, rules):
+            result = inner(facts, rules)
+            return None if result is None else not result
+        return not_
+    if "rule" in expr:
+        rule_id = expr["rule"]
+        return lambda facts, rules: rules.get(rule_id)
+    field = expr["field"]
+    known = expr.get("known")
+    tests = []
+    for op, arg in expr.items():
+        if op in ("field", "known"):
+            continue
+        if op not in _OPS:
+            raise ValueError(f"unknown operator {op!r}; allowed are {', '.join(OPERATORS)}")
+        tests.append((_OPS[op], frozenset(arg) if op in _SET_OPS else arg))
+
+    def clause(facts, rules):
+        value = facts.get(field)
+        if value is None:
+            # "known: false" is the one question that has an answer when nothing is known.
+            return (known is False) if known is not None else None
+        if known is False:
+            return False
+        return all(test(value, arg) for test, arg in tests)
+    return clause
+
+
+def _fields(expr: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    if "all" in expr or "any" in expr:
+        parts = [_compiled(e) for e in expr.get("all", expr.get("any"))]
+        return (frozenset().union(*(p[1] for p in parts)),
+                frozenset().union(*(p[2] for p in parts)))
+    if "not" in expr:
+        return _compiled(expr["not"])[1:]
+    if "rule" in expr:
+        return frozenset(), frozenset([expr["rule"]])
+    return frozenset([expr["field"]]), frozenset()
+
+
+def _compiled(expr: Mapping[str, Any]):
+    hit = _COMPILED.get(id(expr))
+    if hit is not None and hit[0] is expr:
+        return hit[1:]
+    entry = (_compile(expr), *_fields(expr))
+    _COMPILED[id(expr)] = (expr, *entry)
+    return entry
 
 
 def evaluate(expr: Mapping[str, Any], facts: Mapping[str, Any],
              rules: Mapping[str, Tri] | None = None) -> Tri:
     """Evaluate ``expr`` against ``facts`` (field -> value, ``None`` = not known)."""
-    if "all" in expr:
-        results = [evaluate(e, facts, rules) for e in expr["all"]]
-        if any(r is False for r in results):
-            return False
-        return None if any(r is None for r in results) else True
-    if "any" in expr:
-        results = [evaluate(e, facts, rules) for e in expr["any"]]
-        if any(r is True for r in results):
-            return True
-        return None if any(r is None for r in results) else False
-    if "not" in expr:
-        inner = evaluate(expr["not"], facts, rules)
-        return None if inner is None else not inner
-    if "rule" in expr:
-        return (rules or {}).get(expr["rule"])
-    value = facts.get(expr["field"])
-    ops = [(op, arg) for op, arg in expr.items() if op != "field"]
-    if value is None:
-        # "known: false" is the one question that has an answer when nothing is known.
-        return all(arg is False for op, arg in ops if op == "known") if any(
-            op == "known" for op, _ in ops) else None
-    return all((arg is True) if op == "known" else _apply(op, value, arg) for op, arg in ops)
+    return _compiled(expr)[0](facts, rules if rules is not None else {})
 
 
-def expression_fields(expr: Mapping[str, Any]) -> set[str]:
+def expression_fields(expr: Mapping[str, Any]) -> frozenset[str]:
     """Every intake field an expression reads."""
-    if "all" in expr or "any" in expr:
-        return set().union(*(expression_fields(e) for e in expr.get("all", expr.get("any"))))
-    if "not" in expr:
-        return expression_fields(expr["not"])
-    if "rule" in expr:
-        return set()
-    return {expr["field"]}
+    return _compiled(expr)[1]
 
 
-def expression_rules(expr: Mapping[str, Any]) -> set[str]:
+def expression_rules(expr: Mapping[str, Any]) -> frozenset[str]:
     """Every rule id an expression refers to with ``{rule: ID}``."""
-    if "all" in expr or "any" in expr:
-        return set().union(*(expression_rules(e) for e in expr.get("all", expr.get("any"))))
-    if "not" in expr:
-        return expression_rules(expr["not"])
-    return {expr["rule"]} if "rule" in expr else set()
+    return _compiled(expr)[2]
 
 
 def unknown_fields(expr: Mapping[str, Any], facts: Mapping[str, Any],
