@@ -146,6 +146,8 @@ def run_interview(knowledge: Knowledge, console: Console, *, audience: str | Non
 
     def applicable(field: str) -> bool:
         q = knowledge.questions[field]
+        if audience not in q.get("audiences", (audience,)):
+            return False
         if "ask_if" not in q:
             return True
         from ..triage import facts_of

@@ -238,6 +238,8 @@ class _Run:
             question = self.k.questions.get(entry["field"])
             if question is None:
                 continue  # every field has a question; the knowledge check enforces it
+            if self.audience not in question.get("audiences", (self.audience,)):
+                continue  # not a question this audience can answer (e.g. EEG details)
             out.append({
                 "field": entry["field"],
                 "question": self.text(question["text"]),
@@ -339,11 +341,19 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
     # Warning signs to watch for: red flags that did not fire but can occur at this age.
     age_only = {"age_months": run.facts["age_months"], "age_years": run.facts["age_years"],
                 "audience": aud}
+    # Only the serious ones, and only those this audience can notice (some finding of theirs is
+    # one this audience is asked about).
+    def observable(item: Mapping[str, Any]) -> bool:
+        return any(aud in k.questions.get(fld, {}).get("audiences", (aud,))
+                   for fld in expression_fields(item["when"]))
+
     watch = [{"id": rid, "name": item["name"], "level": item["level"],
               "citations": run.cite(item["references"])}
              for rid, item in sorted(k.red_flags.items(), key=lambda kv: (
                  -_RANK[kv[1]["level"]], kv[0]))
-             if not run.rule_results.get(rid) and evaluate(item["when"], age_only) is not False]
+             if not run.rule_results.get(rid) and _RANK[item["level"]] >= _RANK[
+                 k.engine["watch_min_level"]]
+             and evaluate(item["when"], age_only) is not False and observable(item)]
     rules_out = [{**item_out(r), "name": r["name"], "level": r["level"],
                   "findings": _findings(r["when"], run.facts)} for r in rules]
 
