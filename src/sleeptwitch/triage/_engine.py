@@ -8,7 +8,7 @@ from typing import Any
 
 from ..knowledge import Knowledge, load_knowledge
 from ._intake import LEVELS, Intake, parse_intake
-from ._logic import evaluate, expression_fields, unknown_fields
+from ._logic import compile_expression, evaluate, expression_fields, unknown_fields
 
 __all__ = ["Assessment", "assess", "facts_of"]
 
@@ -135,8 +135,8 @@ class _Run:
     def score_conditions(self) -> list[dict[str, Any]]:
         scored = []
         age = self.facts["age_months"]
-        for cid in sorted(self.k.conditions):
-            cond = self.k.conditions[cid]
+        facts, rules = self.facts, self.rule_results
+        for cid, cond, requirements, features in _condition_plan(self.k):
             reasons: list[dict[str, Any]] = []
             excluded = False
             lo = cond["age"].get("min_months", 0)
@@ -148,19 +148,19 @@ class _Run:
                                 .format(min=_fmt_months(lo), max=_fmt_months(hi)),
                                 "citations": list(cond["references"])})
             open_requirements = []
-            for req in cond.get("requires", ()):
-                result = evaluate(req["when"], self.facts, self.rule_results)
+            for req, test in requirements:
+                result = test(facts, rules)
                 if result is False:
                     excluded = True
                     reasons.append({"direction": "against", "text": self.text(req["reason"]),
-                                    "finding": _findings(req["when"], self.facts),
+                                    "finding": _findings(req["when"], facts),
                                     "citations": list(req["references"])})
                 elif result is None:
                     open_requirements.append(req)
             score = float(cond["prior"])
             open_features = []
-            for feat in cond["features"]:
-                result = evaluate(feat["when"], self.facts, self.rule_results)
+            for feat, test in features:
+                result = test(facts, rules)
                 if result is None:
                     open_features.append(feat)
                 elif result:
@@ -168,7 +168,7 @@ class _Run:
                     reasons.append({
                         "direction": "for" if feat["weight"] > 0 else "against",
                         "text": self.text(feat["reason"]), "weight": feat["weight"],
-                        "finding": _findings(feat["when"], self.facts),
+                        "finding": _findings(feat["when"], facts),
                         "citations": list(feat["references"]),
                     })
             scored.append({"id": cid, "cond": cond, "score": score, "excluded": excluded,
@@ -249,6 +249,22 @@ class _Run:
                 "citations": self.cite(question["references"]),
             })
         return out
+
+
+_PLANS: dict[int, tuple[Knowledge, list]] = {}
+
+
+def _condition_plan(knowledge: Knowledge) -> list:
+    """Conditions with their expressions compiled, once per knowledge base."""
+    hit = _PLANS.get(id(knowledge))
+    if hit is not None and hit[0] is knowledge:
+        return hit[1]
+    plan = [(cid, cond,
+             [(req, compile_expression(req["when"])) for req in cond.get("requires", ())],
+             [(feat, compile_expression(feat["when"])) for feat in cond["features"]])
+            for cid, cond in sorted(knowledge.conditions.items())]
+    _PLANS[id(knowledge)] = (knowledge, plan)
+    return plan
 
 
 def _fmt_months(months: float | None) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["evaluate", "expression_fields", "unknown_fields", "OPERATORS"]
+__all__ = ["compile_expression", "evaluate", "expression_fields", "unknown_fields", "OPERATORS"]
 
 Tri = bool | None
 
@@ -122,6 +122,11 @@ def _compiled(expr: Mapping[str, Any]):
     entry = (_compile(expr), *_fields(expr))
     _COMPILED[id(expr)] = (expr, *entry)
     return entry
+
+
+def compile_expression(expr: Mapping[str, Any]):
+    """The expression as a function ``(facts, rules) -> True | False | None`` (cached)."""
+    return _compiled(expr)[0]
 
 
 def evaluate(expr: Mapping[str, Any], facts: Mapping[str, Any],
