@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sleeptwitch.triage import LEVELS, assess, parse_intake
 from sleeptwitch.triage._engine import facts_of
-from sleeptwitch.triage._logic import evaluate
+from sleeptwitch.triage._logic import evaluate, expression_fields
 
 from .strategies import intakes
 
@@ -97,18 +97,25 @@ def _red_flags(knowledge):
     return sorted(knowledge.red_flags)
 
 
+def _with_red_flag(knowledge, data, rid):
+    """The intake with red flag ``rid`` added, and its assessment; skips cases where the flag
+    cannot be added without changing the case."""
+    patched = copy.deepcopy(data)
+    assume(satisfy(knowledge.red_flags[rid]["when"], patched))
+    try:
+        result = assess(patched, knowledge)
+    except ValueError:
+        assume(False)
+    assume(rid in [rf["id"] for rf in result.red_flags])
+    return patched, result
+
+
 @SETTINGS
 @given(data=intakes(), flag=st.data())
 def test_adding_a_red_flag_never_lowers_the_level(knowledge, data, flag):
     rid = flag.draw(st.sampled_from(_red_flags(knowledge)))
     before = assess(data, knowledge)
-    patched = copy.deepcopy(data)
-    assume(satisfy(knowledge.red_flags[rid]["when"], patched))
-    try:
-        after = assess(patched, knowledge)
-    except ValueError:
-        assume(False)
-    assume(rid in [rf["id"] for rf in after.red_flags])
+    _, after = _with_red_flag(knowledge, data, rid)
     assert RANK[after.triage] >= RANK[before.triage], (rid, before.triage, after.triage)
     assert RANK[after.triage] >= RANK[knowledge.red_flags[rid]["level"]]
 
@@ -163,16 +170,8 @@ def test_an_unanswered_red_flag_question_is_asked(knowledge, data, flag):
     """Not known is never no: drop the answers a fired red flag rests on, and the result must
     either still reach that level or ask the question that would raise it."""
     rid = flag.draw(st.sampled_from(_red_flags(knowledge)))
-    patched = copy.deepcopy(data)
-    assume(satisfy(knowledge.red_flags[rid]["when"], patched))
-    try:
-        fired = assess(patched, knowledge)
-    except ValueError:
-        assume(False)
-    assume(rid in [rf["id"] for rf in fired.red_flags])
+    patched, _ = _with_red_flag(knowledge, data, rid)
     level = knowledge.red_flags[rid]["level"]
-    from sleeptwitch.triage._logic import expression_fields
-
     for field in sorted(expression_fields(knowledge.red_flags[rid]["when"])):
         if field in ("age_months", "age_years", "audience"):
             continue
