@@ -192,6 +192,105 @@ def conditions(
                        style="dim"))
 
 
+class Rules(StrEnum):
+    wasm2016 = "wasm2016"
+    aasm = "aasm"
+
+
+@app.command()
+def score(
+    recording: Annotated[Path, typer.Argument(help="An EDF, EDF+ or BDF recording.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")],
+    rules: Annotated[Rules, typer.Option(help="Scoring rules.")] = Rules.wasm2016,
+    hypnogram: Annotated[Path | None, typer.Option(
+        help="CSV/TSV of 30-s sleep stages (default: stage annotations in the recording).")
+    ] = None,
+    lm_events: Annotated[str | None, typer.Option(
+        help="Start from leg movements already scored: a BIDS events.tsv, an EDF+ file with LM "
+             "annotations, or 'annotations' for those in the recording.")] = None,
+    left: Annotated[str | None, typer.Option(help="Left leg channel name.")] = None,
+    right: Annotated[str | None, typer.Option(help="Right leg channel name.")] = None,
+    figure: Annotated[bool, typer.Option(help="Write the PNG figure.")] = True,
+) -> None:
+    """Score leg movements (LM, PLM series, PLMS index) of a sleep recording.
+
+    Writes events.tsv, summary.json, an EDF+ annotation file and a PNG figure to --out.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from ..batch import ScoreConfig, process_recording
+    from ..io import RecordingError
+
+    config = ScoreConfig(rules=rules.value, hypnogram=hypnogram, lm_events=lm_events,
+                         left=left, right=right, out_dir=out, figure=figure)
+    con = _console(stderr=True)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=con, transient=True) as bar:
+            task = bar.add_task(f"scoring {recording.name}", total=None)
+            result = process_recording(recording, config, progress=lambda msg: bar.update(
+                task, description=f"{recording.name}: {msg}"))
+    except (RecordingError, ValueError, OSError) as exc:
+        _fail(str(exc))
+    s = result.summary
+    typer.echo(f"{recording.name}: PLMS index {s['plms_index']}/h, CLM index {s['clm_index']}/h,"
+               f" LM index {s['lm_index']}/h, periodicity {s['periodicity_index']} "
+               f"({s['rules']}; sleep {s['total_sleep_time_h']} h; staging: "
+               f"{s['hypnogram_source']})")
+    for w in s["warnings"]:
+        typer.secho(f"warning: {w}", fg="yellow", err=True)
+    for name, path in result.outputs.items():
+        typer.echo(f"  {name}: {path}")
+
+
+def _read_events(path: Path):
+    """LM rows of an events.tsv, or of DIR/events.tsv."""
+    from ..io import read_events_tsv
+
+    if path.is_dir():
+        path = path / "events.tsv"
+    table = read_events_tsv(path)
+    if "type" in table.columns:
+        table = table[table["type"].astype(str).str.lower() == "lm"]
+    return table.reset_index(drop=True)
+
+
+def _read_summary(path: Path) -> dict | None:
+    file = path / "summary.json" if path.is_dir() else path.with_name("summary.json")
+    return json.loads(file.read_text()) if file.is_file() else None
+
+
+@app.command()
+def compare(
+    detected: Annotated[Path, typer.Argument(help="events.tsv (or its folder) to check.")],
+    reference: Annotated[Path, typer.Argument(help="events.tsv (or folder) of the reference "
+                                                   "scoring, e.g. an expert's.")],
+    tolerance: Annotated[float, typer.Option(help="Onset tolerance in seconds.")] = 0.5,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+) -> None:
+    """Agreement of leg-movement events with a reference: precision, recall, F1, indices."""
+    from ..io import RecordingError
+    from ..scoring import compare_indices, match_events
+
+    try:
+        det, ref = _read_events(detected), _read_events(reference)
+    except (RecordingError, ValueError, OSError) as exc:
+        _fail(str(exc))
+    result: dict[str, Any] = {"events": match_events(det, ref, onset_tolerance_s=tolerance)}
+    sd, sr = _read_summary(detected), _read_summary(reference)
+    if sd and sr:
+        result["indices"] = compare_indices(sd, sr)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    e = result["events"]
+    typer.echo(f"LM events: precision {e['precision']}, recall {e['recall']}, F1 {e['f1']} "
+               f"({e['true_positives']} matched, {e['false_positives']} extra, "
+               f"{e['false_negatives']} missed; median onset error {e['median_onset_error_s']} s)")
+    for key, d in result.get("indices", {}).items():
+        typer.echo(f"{key}: {d['detected']} vs {d['reference']} (difference {d['difference']})")
+
+
 @app.command("knowledge")
 def knowledge_check(
     path: Annotated[Path | None, typer.Argument(
