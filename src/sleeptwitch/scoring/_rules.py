@@ -58,7 +58,8 @@ def load_rules(rules: str | RuleSet = "wasm2016") -> RuleSet:
     if isinstance(rules, RuleSet):
         return rules
     if rules not in RULE_SETS:
-        hint = difflib.get_close_matches(str(rules), RULE_SETS, n=1, cutoff=0.3)
+        hint = [r for r in RULE_SETS if r.startswith(str(rules).lower())] or \
+            difflib.get_close_matches(str(rules), RULE_SETS, n=1, cutoff=0.3)
         raise ValueError(f"Invalid value for 'rules': allowed are "
                          f"{', '.join(repr(r) for r in RULE_SETS)}, got {rules!r}."
                          + (f" Did you mean {hint[0]!r}?" if hint else ""))

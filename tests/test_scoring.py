@@ -1,0 +1,195 @@
+"""PLM scoring from given LM events: exact counts, rule differences, and invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sleeptwitch.scoring import EVENT_COLUMNS, load_rules, match_events, score_leg_movements
+
+
+def lms(rows):
+    return pd.DataFrame(rows, columns=["onset", "duration", "side"])
+
+
+def hyp(n_epochs, stage="N2", wake_first=0):
+    return np.array(["W"] * wake_first + [stage] * (n_epochs - wake_first), dtype=object)
+
+
+def test_a_train_of_four_is_a_series_under_both_rules():
+    events = lms([(100 + 20 * i, 2.0, "left") for i in range(4)])
+    for rules in ("wasm2016", "aasm"):
+        s = score_leg_movements(events, rules=rules, hypnogram=hyp(20)).indices
+        assert (s["n_lm"], s["n_clm"], s["n_plms"]) == (4, 4, 4)
+
+
+def test_three_is_not_a_series():
+    s = score_leg_movements(lms([(100 + 20 * i, 2.0, "left") for i in range(3)]),
+                            hypnogram=hyp(20)).indices
+    assert s["n_plms"] == 0 and s["n_clm"] == 3
+
+
+def test_intervals_of_7_s_split_the_rules():
+    """IMI 5-90 s (AASM) versus 10-90 s (WASM)."""
+    events = lms([(100 + 7 * i, 1.0, "left") for i in range(5)])
+    assert score_leg_movements(events, rules="aasm", hypnogram=hyp(20)).indices["n_plms"] == 5
+    assert score_leg_movements(events, rules="wasm2016",
+                               hypnogram=hyp(20)).indices["n_plms"] == 0
+
+
+def test_long_movement_breaks_a_wasm_series():
+    rows = [(100, 2, "left"), (120, 2, "left"), (140, 12, "left"), (160, 2, "left"),
+            (180, 2, "left")]
+    s = score_leg_movements(lms(rows), rules="wasm2016", hypnogram=hyp(20)).indices
+    assert s["n_lm"] == 5 and s["n_clm"] == 4 and s["n_plms"] == 0
+    # AASM: a 12-s movement is not an LM at all, so the other four form a series
+    a = score_leg_movements(lms(rows), rules="aasm", hypnogram=hyp(20)).indices
+    assert a["n_lm"] == 4 and a["n_plms"] == 4
+
+
+def test_bilateral_merging_differs_between_rules():
+    rows = [(100, 1.0, "left"), (103, 1.0, "right")]   # 2 s apart offset-to-onset, onsets 3 s
+    wasm = score_leg_movements(lms(rows), rules="wasm2016", hypnogram=hyp(10))
+    aasm = score_leg_movements(lms(rows), rules="aasm", hypnogram=hyp(10))
+    assert wasm.indices["n_clm"] == 2
+    assert aasm.indices["n_clm"] == 1
+    clm = aasm.events[aasm.events["type"] == "clm"]
+    assert clm["side"].tolist() == ["bilateral"]
+
+
+def test_wasm_bilateral_limits():
+    # 5 one-leg LMs chained into one bilateral event: more than 4, so not a CLM
+    rows = [(100, 1.0, "left"), (100.8, 1.0, "right"), (101.6, 1.0, "left"),
+            (102.4, 1.0, "right"), (103.2, 1.0, "left")]
+    s = score_leg_movements(lms(rows), rules="wasm2016", hypnogram=hyp(10))
+    assert s.indices["n_clm"] == 0
+    assert (s.events["type"] == "non_clm").sum() == 1
+
+
+def test_same_leg_merge_under_wasm():
+    rows = [(100, 1.0, "left"), (101.3, 1.0, "left")]   # 0.3 s apart
+    s = score_leg_movements(lms(rows), rules="wasm2016", hypnogram=hyp(10))
+    assert s.indices["n_lm"] == 1
+    assert s.events[s.events["type"] == "lm"]["duration"].iloc[0] == pytest.approx(2.3)
+
+
+def test_respiratory_flag_and_plmnr_under_wasm():
+    events = lms([(100 + 20 * i, 2.0, "left") for i in range(8)])
+    resp = pd.DataFrame({"onset": [150.0], "duration": [8.0]})    # ends 158; window 156-168.25
+    s = score_leg_movements(events, rules="wasm2016", hypnogram=hyp(20), respiratory=resp)
+    assert s.indices["n_plms"] == 8
+    assert s.indices["n_plms_nr"] == 4     # 100,120,140 | rCLM 160 | 180..240 (4)
+    flagged = s.events[(s.events["type"] == "clm") & s.events["respiratory_related"]]
+    assert flagged["onset"].tolist() == [160.0]
+
+
+def test_aasm_excludes_lms_next_to_respiratory_events():
+    events = lms([(100, 2.0, "left"), (157.8, 2.0, "left"), (170, 2.0, "left")])
+    resp = pd.DataFrame({"onset": [150.0], "duration": [8.0]})    # 149.5-158.5 excluded
+    s = score_leg_movements(events, rules="aasm", hypnogram=hyp(20), respiratory=resp)
+    assert s.indices["n_lm"] == 2
+
+
+def test_arousal_association():
+    events = lms([(100, 2.0, "left"), (200, 2.0, "left")])
+    arousals = pd.DataFrame({"onset": [102.3], "duration": [5.0]})
+    ev = score_leg_movements(events, hypnogram=hyp(20), arousals=arousals).events
+    clm = ev[ev["type"] == "clm"]
+    assert clm["arousal_related"].tolist() == [True, False]
+
+
+def test_indices_use_sleep_time_and_wake_for_plmw():
+    # 10 epochs wake (5 min) then 110 epochs N2 (55 min); a series in wake and one in sleep
+    rows = [(10 + 20 * i, 1.0, "left") for i in range(4)]
+    rows += [(600 + 20 * i, 1.0, "left") for i in range(11)]
+    s = score_leg_movements(lms(rows), hypnogram=hyp(120, wake_first=10)).indices
+    assert s["total_sleep_time_h"] == pytest.approx(55 / 60, abs=1e-3)
+    assert s["plms_index"] == pytest.approx(round(11 / (55 / 60), 2))
+    assert s["plmw_index"] == pytest.approx(round(4 / (5 / 60), 2))
+
+
+def test_without_hypnogram_the_whole_recording_counts_and_says_so():
+    s = score_leg_movements(lms([(100 + 20 * i, 2.0, "left") for i in range(4)]),
+                            duration_s=3600)
+    assert s.indices["total_sleep_time_h"] == 1.0 and s.indices["plms_index"] == 4.0
+    assert any("no sleep staging" in w for w in s.warnings)
+
+
+def test_nothing_found_is_an_empty_table_with_the_same_columns():
+    s = score_leg_movements(lms([]), hypnogram=hyp(10))
+    assert list(s.events.columns) == EVENT_COLUMNS and s.events.empty
+    assert s.indices["plms_index"] == 0.0
+
+
+def test_lm_rows_are_kept_beside_candidates():
+    rows = [(100, 1.0, "left"), (100.2, 1.0, "right")]
+    ev = score_leg_movements(lms(rows), hypnogram=hyp(10)).events
+    assert ev["type"].value_counts().to_dict() == {"lm": 2, "clm": 1}
+    assert list(ev.columns[:4]) == ["onset", "duration", "type", "side"]
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="'side' column"):
+        score_leg_movements(pd.DataFrame({"onset": [1.0], "duration": [1.0]}), duration_s=60)
+    with pytest.raises(ValueError, match="must be 'left' or 'right'"):
+        score_leg_movements(lms([(1, 1, "both")]), duration_s=60)
+    with pytest.raises(ValueError, match="Did you mean 'wasm2016'"):
+        load_rules("wasm")
+
+
+# -- invariants ---------------------------------------------------------------------------------
+
+@st.composite
+def nights(draw):
+    n = draw(st.integers(0, 60))
+    onsets = np.cumsum(draw(st.lists(st.floats(0.6, 120), min_size=n, max_size=n)))
+    rows = [(30 + float(o), draw(st.floats(0.5, 12)), draw(st.sampled_from(["left", "right"])))
+            for o in onsets]
+    n_epochs = int((30 + (onsets[-1] if n else 0)) // 30) + 4
+    stages = draw(st.lists(st.sampled_from(["W", "N1", "N2", "N3", "R"]), min_size=n_epochs,
+                           max_size=n_epochs))
+    return lms(rows), np.array(stages, dtype=object)
+
+
+PROPS = settings(max_examples=60, deadline=None)
+
+
+@PROPS
+@given(night=nights(), rules=st.sampled_from(["wasm2016", "aasm"]))
+def test_plm_le_clm_le_lm(night, rules):
+    events, hypno = night
+    s = score_leg_movements(events, rules=rules, hypnogram=hypno).indices
+    assert s["n_plms"] <= s["n_plm"] <= s["n_clm"] <= s["n_lm"]
+    assert s["n_plms_nr"] <= s["n_plms"]
+
+
+@PROPS
+@given(night=nights(), rules=st.sampled_from(["wasm2016", "aasm"]), k=st.integers(1, 20))
+def test_shifting_everything_in_time_leaves_indices_unchanged(night, rules, k):
+    events, hypno = night
+    shifted = events.assign(onset=events["onset"] + 30 * k)
+    padded = np.concatenate([np.array(["?"] * k, dtype=object), hypno])
+    a = score_leg_movements(events, rules=rules, hypnogram=hypno).indices
+    b = score_leg_movements(shifted, rules=rules, hypnogram=padded).indices
+    assert a == b
+
+
+@PROPS
+@given(night=nights(), rules=st.sampled_from(["wasm2016", "aasm"]), extra=st.integers(1, 200))
+def test_appending_event_free_wake_leaves_plms_index_unchanged(night, rules, extra):
+    events, hypno = night
+    longer = np.concatenate([hypno, np.array(["W"] * extra, dtype=object)])
+    a = score_leg_movements(events, rules=rules, hypnogram=hypno).indices
+    b = score_leg_movements(events, rules=rules, hypnogram=longer).indices
+    assert a["plms_index"] == b["plms_index"] and a["clm_index"] == b["clm_index"]
+
+
+def test_match_events_counts():
+    ref = lms([(10, 2, "left"), (50, 2, "left"), (90, 2, "right")])
+    det = lms([(10.3, 2, "left"), (51, 2, "left"), (90.1, 1, "left"), (200, 1, "right")])
+    m = match_events(det, ref)
+    assert (m["true_positives"], m["false_positives"], m["false_negatives"]) == (1, 3, 2)
+    assert m["f1"] == pytest.approx(2 / 7, abs=1e-3)
