@@ -14,12 +14,9 @@ import pandas as pd
 
 from .._version import __version__
 
-__all__ = ["ScoreConfig", "ScoreResult", "process_recording", "hypnogram_from_annotations"]
+__all__ = ["ScoreConfig", "ScoreResult", "process_recording"]
 
 logger = logging.getLogger("sleeptwitch")
-
-_STAGES = ("W", "N1", "N2", "N3", "R")
-
 
 @dataclass(frozen=True)
 class ScoreConfig:
@@ -41,21 +38,6 @@ class ScoreResult:
     summary: dict[str, Any]
     events: pd.DataFrame
     outputs: dict[str, Path] = field(default_factory=dict)
-
-
-def hypnogram_from_annotations(annotations: pd.DataFrame, duration_s: float,
-                               epoch_s: float = 30.0) -> np.ndarray | None:
-    """30-s stages from stage annotations; None when the recording has none."""
-    stages = annotations[annotations["kind"] == "stage"]
-    if stages.empty:
-        return None
-    n = int(np.ceil(duration_s / epoch_s))
-    hyp = np.full(n, "?", dtype=object)
-    for on, dur, st in stages[["onset", "duration", "stage"]].itertuples(index=False):
-        a = int(round(on / epoch_s))
-        b = max(a + 1, int(round((on + (dur or epoch_s)) / epoch_s)))
-        hyp[a:min(b, n)] = st if st in _STAGES else "?"
-    return hyp
 
 
 def _lm_events_from(source: Path | str, rec_annotations: pd.DataFrame) -> pd.DataFrame:
@@ -82,7 +64,13 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
     """Score the leg movements of one recording and, with ``config.out_dir``, write
     ``events.tsv``, ``summary.json``, an EDF+ annotation file and a PNG figure."""
     from ..detect import detect_leg_movements
-    from ..io import find_leg_channels, read_header, read_hypnogram, read_recording
+    from ..io import (
+        find_leg_channels,
+        hypnogram_from_annotations,
+        read_header,
+        read_hypnogram,
+        read_recording,
+    )
     from ..scoring import score_leg_movements
 
     config = config or ScoreConfig()
@@ -99,8 +87,10 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
     if config.hypnogram is not None:
         hyp, hyp_source = read_hypnogram(config.hypnogram), str(config.hypnogram)
     else:
-        hyp = hypnogram_from_annotations(rec.annotations, duration_s)
-        hyp_source = "annotations" if hyp is not None else "none"
+        has_stages = (rec.annotations["kind"] == "stage").any()
+        hyp = hypnogram_from_annotations(rec.annotations, duration_s=duration_s) \
+            if has_stages else None
+        hyp_source = "annotations" if has_stages else "none"
     ann = rec.annotations
     respiratory = ann[ann["kind"] == "respiratory"][["onset", "duration"]]
     arousals = ann[ann["kind"] == "arousal"][["onset", "duration"]]

@@ -94,11 +94,8 @@ _RESP_RE = re.compile(
     r"apn[o]?ea|hypopn[o]?ea|\brera\b|respiratory[\s_-]*effort|respiratory[\s_-]*event"
     r"|\bresp[\s_.-]*event|cheyne|periodic[\s_-]*breathing|\bsdb\b|\bobstructive\b"
 )
-_AROUSAL_RE = re.compile(r"arousal|\baro\b|\baro[\s_-]|micro[\s_-]*arousal|\bmicro-?awakening")
-_LM_RE = re.compile(
-    r"\b(?:limb|leg)s?[\s_-]*(?:movement|mvt|jerk)s?\b|\bp?lms?\b|\bp?lm[\s_-]*(?:[lr]|left|"
-    r"right)\b|\bp?lm[lr]\b|\bl?p?lm[lr]?\b"
-)
+_AROUSAL_RE = re.compile(r"arousal|\baro\b|micro[\s_-]*awakening")
+_LM_RE = re.compile(r"\b(?:limb|leg)s?[\s_-]*(?:movement|mvt|jerk)s?\b|\bp?lms?\b|\bp?lm[lr]\b")
 _LEFT_RE = re.compile(r"\bleft\b|\(l\)|\blt\b|\bp?lml\b|\bsx\b|\bsin\b|[\s_-]l\b")
 _RIGHT_RE = re.compile(r"\bright\b|\(r\)|\brt\b|\bp?lmr\b|\bdx\b|[\s_-]r\b")
 

@@ -1,0 +1,222 @@
+"""Read EDF / EDF+C / EDF+D / BDF(+) recordings with numpy: only the channels asked for."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._annotations import annotations_frame, parse_tals
+from ._common import RecordingError, logger, resolve_name, uv_factor, verbosity
+from ._edf_header import Header, SignalHeader, read_header, record_start
+from ._types import Recording, Signal
+
+__all__ = ["read_recording"]
+
+
+def _memmap(header: Header) -> np.memmap:
+    """The complete data records as an ``(n_records, record_bytes)`` uint8 memory map."""
+    return np.memmap(header.path, dtype=np.uint8, mode="r", offset=header.header_bytes,
+                     shape=(header.n_records_complete, header.record_bytes))
+
+
+def _digital(records: np.ndarray, sig: SignalHeader, bps: int) -> np.ndarray:
+    """Digital values of one signal, shape ``(n_records, samples_per_record)``."""
+    block = np.ascontiguousarray(
+        records[:, sig.byte_offset:sig.byte_offset + sig.samples_per_record * bps])
+    if bps == 2:
+        return block.view("<i2")
+    trip = block.reshape(len(block), -1, 3).astype(np.int32)
+    value = trip[..., 0] | (trip[..., 1] << 8) | (trip[..., 2] << 16)
+    return np.where(value >= 1 << 23, value - (1 << 24), value)
+
+
+def _physical(digital: np.ndarray, sig: SignalHeader, name: str,
+              path_name: str) -> tuple[np.ndarray, str]:
+    span_d = sig.digital_max - sig.digital_min
+    if span_d == 0 or sig.physical_max == sig.physical_min:
+        raise RecordingError(
+            f"{path_name}: channel {name!r} has digital range {sig.digital_min}..."
+            f"{sig.digital_max} and physical range {sig.physical_min:g}..{sig.physical_max:g}; "
+            "values cannot be scaled from an empty range. Leave the channel out "
+            "(channels=[...]) or repair the header with an EDF header editor.")
+    gain = (sig.physical_max - sig.physical_min) / span_d
+    offset = sig.physical_max - gain * sig.digital_max
+    factor = uv_factor(sig.unit)
+    unit = sig.unit
+    if factor is not None:
+        gain, offset, unit = gain * factor, offset * factor, "uV"
+    out = digital.astype(np.float64)
+    out *= gain
+    out += offset
+    return out, unit
+
+
+def _record_annotations(records: np.ndarray, header: Header,
+                        warnings: list[str]) -> tuple[np.ndarray | None, list]:
+    """Time keeping of each record (or None) and every annotation, from the TALs."""
+    ann = [s for s in header.signals if s.is_annotation]
+    if not ann:
+        return None, []
+    bps = header.bytes_per_sample
+    n = len(records)
+    keeping = np.full(n, np.nan)
+    rows: list[tuple[float, float, str]] = []
+    bad = 0
+    for j, sig in enumerate(ann):
+        block = np.ascontiguousarray(
+            records[:, sig.byte_offset:sig.byte_offset + sig.samples_per_record * bps])
+        width = block.shape[1]
+        raw = block.tobytes()
+        for k in range(n):
+            chunk = raw[k * width:(k + 1) * width]
+            if j == 0:
+                first, found, nbad = parse_tals(chunk)
+                if first is not None:
+                    keeping[k] = first
+            elif chunk.strip(b"\x00"):
+                _, found, nbad = parse_tals(chunk)
+            else:
+                continue
+            rows.extend(found)
+            bad += nbad
+    if bad:
+        msg = f"{bad} malformed annotations (TALs) skipped"
+        warnings.append(msg)
+        logger.warning("%s: %s", header.path.name, msg)
+    if np.isnan(keeping).all():
+        return None, rows
+    if np.isnan(keeping).any():
+        msg = (f"{int(np.isnan(keeping).sum())} data records lack their time keeping; "
+               "they are assumed to follow the previous record")
+        warnings.append(msg)
+        logger.warning("%s: %s", header.path.name, msg)
+        idx = np.arange(n)
+        good = ~np.isnan(keeping)
+        last = np.maximum.accumulate(np.where(good, idx, -1))
+        base = np.where(last >= 0, keeping[np.maximum(last, 0)], keeping[good][0])
+        keeping = np.where(good, keeping, base + (idx - last) * header.record_duration_s)
+    return keeping, rows
+
+
+def _layout(keeping: np.ndarray, record_s: float, warnings: list[str],
+            path_name: str) -> tuple[np.ndarray, float]:
+    """Record onsets relative to the first record, and the span they cover (EDF+D)."""
+    rel = keeping - keeping[0]
+    ends = rel + record_s
+    span = float(ends.max()) if len(rel) else 0.0
+    step = np.diff(rel)
+    tol = 1e-6 + 1e-6 * record_s
+    gaps = step - record_s
+    n_gaps = int((gaps > tol).sum())
+    if (gaps < -tol).any():
+        msg = (f"{int((gaps < -tol).sum())} data records start before the previous one ends "
+               "(overlapping or out of order); later records overwrite earlier ones")
+        warnings.append(msg)
+        logger.warning("%s: %s", path_name, msg)
+    if n_gaps:
+        total = float(gaps[gaps > tol].sum())
+        msg = f"discontinuous EDF+D: {n_gaps} gaps ({total:.1f} s) filled with NaN"
+        warnings.append(msg)
+        logger.warning("%s: %s", path_name, msg)
+    return rel, span
+
+
+def read_recording(path: str | os.PathLike, *, channels: Sequence[str] | None = None,
+                   verbose: bool | str | int | None = None) -> Recording:
+    """Read an EDF, EDF+C, EDF+D, BDF or BDF+ recording.
+
+    Only the channels asked for are read, straight from a memory map of the file. Physical
+    values in V, mV or µV are converted once to µV; gaps of a discontinuous (EDF+D) file are
+    filled with NaN so that sample ``i`` is always at ``i / sf`` seconds from ``start``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The recording.
+    channels : sequence of str, optional
+        Labels of the channels to load (exact, else case-insensitive). Default: every data
+        channel. Annotations are always read.
+    verbose : bool, str or int, optional
+        Logging level of the ``sleeptwitch`` logger during the call.
+
+    Returns
+    -------
+    Recording
+
+    Raises
+    ------
+    RecordingError
+        Missing or unreadable file, unknown channel, or no complete data record.
+    """
+    with verbosity(verbose):
+        header = read_header(path)
+        name = header.path.name
+        warnings = list(header.warnings)
+        if header.n_records_complete == 0:
+            raise RecordingError(
+                f"{name} is truncated: the header promises {header.n_records} data records "
+                f"of {header.record_bytes} bytes but not one is complete (the file has "
+                f"{header.path.stat().st_size} bytes). Copy the file again from its source.")
+        available = header.data_signals
+        if channels is None:
+            wanted = list(header.ch_names)
+        else:
+            if isinstance(channels, str):
+                channels = [channels]
+            wanted = list(dict.fromkeys(
+                resolve_name(c, header.ch_names,
+                             fix="Pass channels=None to load them all, or pick from the list.")
+                for c in channels))
+        for ch in wanted:
+            if available[ch].samples_per_record == 0:
+                raise RecordingError(
+                    f"{name}: channel {ch!r} has 0 samples per data record (an empty signal). "
+                    "Leave it out with channels=[...].")
+        records = _memmap(header)
+        try:
+            keeping, rows = _record_annotations(records, header, warnings)
+            first = float(keeping[0]) if keeping is not None else 0.0
+            rel = span = None
+            if header.fmt.endswith("+D") and keeping is not None:
+                rel, span = _layout(keeping, header.record_duration_s, warnings, name)
+            elif header.fmt.endswith("+D"):
+                msg = "EDF+D file without time keeping; records read as contiguous"
+                warnings.append(msg)
+                logger.warning("%s: %s", name, msg)
+            duration_s = span if span is not None else (
+                header.n_records_complete * header.record_duration_s)
+            signals = {}
+            for ch in wanted:
+                sig = available[ch]
+                digital = _digital(records, sig, header.bytes_per_sample)
+                values, unit = _physical(digital, sig, ch, name)
+                sf = header.sf[ch]
+                if rel is not None and span is not None:
+                    values = _place(values, rel, sf, span)
+                else:
+                    values = values.reshape(-1)
+                signals[ch] = Signal(name=ch, data=values, sf=sf, unit=unit,
+                                     transducer=sig.transducer, prefilter=sig.prefilter)
+        finally:
+            del records
+        annotations = annotations_frame((o - first, d, t) for o, d, t in rows)
+        logger.info("%s: read %d of %d channels, %.1f s, %d annotations", name, len(signals),
+                    len(header.ch_names), duration_s, len(annotations))
+        return Recording(path=header.path, start=record_start(header, first),
+                         duration_s=float(duration_s), signals=signals,
+                         ch_names=header.ch_names, annotations=annotations,
+                         warnings=tuple(warnings), fmt=header.fmt)
+
+
+def _place(values: np.ndarray, rel: np.ndarray, sf: float, span: float) -> np.ndarray:
+    """Put each record at its onset on a NaN-filled timeline (vectorised)."""
+    n_rec, spr = values.shape
+    starts = np.rint(rel * sf).astype(np.int64)
+    if n_rec and np.array_equal(starts, np.arange(n_rec) * spr):
+        return values.reshape(-1)  # no gaps after all
+    total = max(int(np.rint(span * sf)), int(starts.max()) + spr if n_rec else 0)
+    out = np.full(total, np.nan)
+    out[(starts[:, None] + np.arange(spr)).reshape(-1)] = values.reshape(-1)
+    return out
