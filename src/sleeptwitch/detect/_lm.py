@@ -10,7 +10,8 @@ Pipeline (vectorised, no per-sample loops):
 2. Resting level (noise floor): the 25th percentile of 1-s envelope means over a sliding 60-s
    window, so that it follows slow changes of the resting EMG but not the LMs themselves
    (the standards say "resting EMG" without an algorithm; see ``lm_noise_floor_methods``).
-3. LMs: onset where the envelope rises ``onset_threshold_uv`` above rest; offset at the start of
+3. LMs: onset where the envelope rises ``onset_threshold_uv`` above rest and stays there for
+   0.1 s (a momentary excursion of noise is not a rise); offset at the start of
    the first stretch of at least ``offset_min_s`` at most ``offset_threshold_uv`` above rest;
    LMs shorter than ``min_duration_s`` are dropped, and so are those without a 0.5-s stretch of
    median rectified EMG at least ``offset_threshold_uv`` above rest (the WASM 2016 morphology
@@ -37,6 +38,7 @@ LM_COLUMNS = ["onset", "duration", "type", "side", "peak_amplitude_uv", "rest_le
 BLOCK_S = 0.05
 SMOOTH_S = 0.2
 MORPHOLOGY_S = 0.5
+ONSET_SUSTAIN_S = 0.1
 REST_WINDOW_S = 60.0
 REST_PERCENTILE = 25
 
@@ -168,6 +170,11 @@ def detect_leg_movements(data: np.ndarray, sf: float, *, side: str = "left",
     morph = uniform_filter1d(filled, max(1, int(round(MORPHOLOGY_S * env_sf))), mode="nearest")
     missing = ~np.isfinite(above)
     onset_mask = np.where(missing, False, above > rs.onset_threshold_uv)
+    # The rise must last: a crossing held for ONSET_SUSTAIN_S, not a momentary excursion.
+    sustain = max(1, int(round(ONSET_SUSTAIN_S * env_sf)))
+    if sustain > 1:
+        held = np.convolve(onset_mask.astype(np.int32), np.ones(sustain, np.int32), "full")
+        onset_mask = held[sustain - 1:] == sustain   # true where the next `sustain` all cross
     quiet = np.where(missing, True, above <= rs.offset_threshold_uv)
     q_start, q_end = _runs(quiet)
     min_quiet = int(np.ceil(rs.offset_min_s * env_sf))
