@@ -69,11 +69,26 @@ def _record_annotations(records: np.ndarray, header: Header,
             records[:, sig.byte_offset:sig.byte_offset + sig.samples_per_record * bps])
         width = block.shape[1]
         raw = block.tobytes()
-        for k in range(n):
+        todo = range(n)
+        if j == 0 and n > 1 and not header.fmt.endswith("+D"):
+            # Continuous file: records follow each other, so the time keeping of record k is the
+            # first one's plus k record durations. Only records that hold more than their
+            # time-keeping TAL need parsing: find them without a Python loop over all records.
+            first, found, nbad = parse_tals(raw[:width])
+            if first is not None:
+                keeping[:] = first + np.arange(n) * header.record_duration_s
+                end_of_first_tal = np.argmax(block == 0, axis=1)
+                nxt = np.minimum(end_of_first_tal + 1, width - 1)
+                more = (block[np.arange(n), nxt] != 0) & (end_of_first_tal + 1 < width)
+                more[0] = False
+                rows.extend(found)
+                bad += nbad
+                todo = np.flatnonzero(more)
+        for k in todo:
             chunk = raw[k * width:(k + 1) * width]
             if j == 0:
                 first, found, nbad = parse_tals(chunk)
-                if first is not None:
+                if first is not None and np.isnan(keeping[k]):
                     keeping[k] = first
             elif chunk.strip(b"\x00"):
                 _, found, nbad = parse_tals(chunk)
