@@ -148,11 +148,13 @@ def _write_outputs(out: Path, path: Path, scoring: Any, summary: dict, rec: Any,
                                                             na_rep="n/a"))
     _atomic_write(outputs["summary"], json.dumps(summary, indent=2, default=_json_default))
     ev = scoring.events
-    labels = {"lm": "Limb movement - {side}", "clm": "Candidate leg movement ({side})",
-              "non_clm": "Leg movement, not a candidate ({side})"}
+    # One-leg LMs carry the NSRR label, so the file can be read back as scored LMs; candidate
+    # rows use labels that no reader takes for a one-leg LM.
+    labels = {"lm": "Limb movement - {side}", "clm": "CLM ({side}){plm}",
+              "non_clm": "nonCLM ({side})"}
     ann = pd.DataFrame({
         "onset": ev["onset"], "duration": ev["duration"],
-        "description": [labels[t].format(side=s) + (" PLM" if p and t == "clm" else "")
+        "description": [labels[t].format(side=s, plm=" in series" if p else "")
                         for t, s, p in zip(ev["type"], ev["side"], ev["in_plm_series"],
                                            strict=True)],
     })
