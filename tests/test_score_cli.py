@@ -39,6 +39,8 @@ def test_score_writes_every_output(edf, tmp_path):
                 "periodicity_index", "total_sleep_time_h", "rules", "sleeptwitch_version"):
         assert key in summary
     assert summary["hypnogram_source"] == "annotations"
+    hist = pd.read_csv(tmp_path / "imi_histogram.tsv", sep="\t")
+    assert list(hist.columns) == ["imi_from_s", "imi_to_s", "count"] and hist["count"].sum() > 0
     png = tmp_path / "leg_movements.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the annotation file opens as EDF+ and holds the LMs

@@ -270,20 +270,25 @@ def test_rectified_background_is_near_noise_uv(fixture, request):
         assert 0.7 - tol < level.min() and level.max() < 1.3 + tol
 
 
-def _rest_level(env: np.ndarray, sf: float, onset: float) -> float:
-    """The resting envelope in the 10 s before an event (after it, at the very start)."""
-    if onset < 10.0:
-        return float(np.nanmedian(env[int((onset + 11) * sf): int((onset + 20) * sf)]))
-    return float(np.nanmedian(env[int((onset - 10) * sf): int((onset - 1.5) * sf)]))
+def _rest_level(env: np.ndarray, sf: float, onset: float, busy: np.ndarray) -> float:
+    """The resting envelope within 30 s of an event, other events left out."""
+    lo, hi = max(int((onset - 30) * sf), 0), int((onset + 30) * sf)
+    return float(np.nanmedian(env[lo:hi][~busy[lo:hi]]))
+
+
+def _busy(sim: SimulatedNight, side: str) -> np.ndarray:
+    n = len(sim.signals["Leg L"])
+    return (event_mask(n, sim.sf, sim.truth, side, 0.5)
+            | event_mask(n, sim.sf, sim.fragments, side, 0.5))
 
 
 @pytest.mark.parametrize("fixture", ["night", "noisy"])
 def test_lm_bursts_exceed_rest_by_more_than_8uv(fixture, request):
     sim = request.getfixturevalue(fixture)
     for side, name in LEGS.items():
-        env = envelope(sim.signals[name], sim.sf, 0.1)
+        env, busy = envelope(sim.signals[name], sim.sf, 0.1), _busy(sim, side)
         for lm in sim.truth[sim.truth["side"] == side].itertuples():
-            rest = _rest_level(env, sim.sf, lm.onset)
+            rest = _rest_level(env, sim.sf, lm.onset, busy)
             inner = env[int((lm.onset + 0.15) * sim.sf): int((lm.onset + lm.duration - 0.15)
                                                              * sim.sf)]
             assert np.median(inner) > rest + 8.0, lm
@@ -295,9 +300,9 @@ def test_each_lm_is_one_movement_under_the_offset_rule(night):
     sf = night.sf
     quiet_run = int(0.5 * sf)
     for side, name in LEGS.items():
-        env = envelope(night.signals[name], sf, 0.25)
+        env, busy = envelope(night.signals[name], sf, 0.25), _busy(night, side)
         for lm in night.truth[night.truth["side"] == side].itertuples():
-            rest = _rest_level(env, sf, lm.onset)
+            rest = _rest_level(env, sf, lm.onset, busy)
             start, stop = int(lm.onset * sf), int((lm.onset + lm.duration) * sf)
             quiet = env[start:stop] <= rest + 2.0
             runs = np.diff(np.flatnonzero(np.diff(np.r_[0, quiet.astype(int), 0])))[::2]
@@ -308,9 +313,9 @@ def test_each_lm_is_one_movement_under_the_offset_rule(night):
 
 def test_fragments_are_bursts_too(night):
     for side, name in LEGS.items():
-        env = envelope(night.signals[name], night.sf, 0.05)
+        env, busy = envelope(night.signals[name], night.sf, 0.05), _busy(night, side)
         for fr in night.fragments[night.fragments["side"] == side].itertuples():
-            rest = _rest_level(env, night.sf, fr.onset)
+            rest = _rest_level(env, night.sf, fr.onset, busy)
             burst = env[int(fr.onset * night.sf): int((fr.onset + fr.duration) * night.sf)]
             assert burst.max() > rest + 8.0, fr
             above = env[int((fr.onset - 0.5) * night.sf): int((fr.onset + 1.0) * night.sf)]

@@ -147,6 +147,8 @@ def _write_outputs(out: Path, path: Path, scoring: Any, summary: dict, rec: Any,
     _atomic_write(outputs["events"], scoring.events.to_csv(sep="\t", index=False,
                                                             na_rep="n/a"))
     _atomic_write(outputs["summary"], json.dumps(summary, indent=2, default=_json_default))
+    outputs["imi_histogram"] = out / "imi_histogram.tsv"
+    _atomic_write(outputs["imi_histogram"], scoring.imi_histogram.to_csv(sep="\t", index=False))
     ev = scoring.events
     # One-leg LMs carry the NSRR label, so the file can be read back as scored LMs; candidate
     # rows use labels that no reader takes for a one-leg LM.

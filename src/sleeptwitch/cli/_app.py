@@ -313,7 +313,8 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the sample intakes and results.")] = Path(
         "sleeptwitch-demo"),
 ) -> None:
-    """Run the main job on sample data: assess the source articles' example cases."""
+    """Run the main jobs on sample data: assess the source articles' example cases, and score
+    the leg movements of a simulated night written as EDF+."""
     from ..knowledge import load_knowledge
     from ..triage import assess as run_assess
     from ._samples import SAMPLE_INTAKES
@@ -328,7 +329,16 @@ def demo(
         top = result["conditions"][0]["name"] if result["conditions"] else "-"
         con.print(f"[bold]{name}[/bold]: {result['triage']}  (leading: {top}; "
                   f"red flags: {len(result['red_flags'])})")
-    con.print(f"Wrote sample intakes and assessments to {out}/. Try: "
+    from ..batch import ScoreConfig, process_recording
+    from ..simulate import simulate_night, write_simulated_edf
+
+    night = simulate_night(2.0, n_plm_trains=4, n_isolated=15, n_apneas=5, seed=0)
+    edf = write_simulated_edf(night, out / "sample_night.edf", extra_channels=3)
+    scored = process_recording(edf, ScoreConfig(out_dir=out / "sample_night_scored"))
+    s = scored.summary
+    con.print(f"[bold]sample_night.edf[/bold] (simulated 2-h night): PLMS index "
+              f"{s['plms_index']}/h, CLM index {s['clm_index']}/h ({s['rules']})")
+    con.print(f"Wrote sample intakes, assessments and a scored sample night to {out}/. Try: "
               f"sleeptwitch assess --answers {out}/{next(iter(SAMPLE_INTAKES))}.intake.json")
 
 

@@ -22,7 +22,7 @@ __all__ = ["BILATERAL_MAX_LAG_S", "LM_DURATION_S", "RESPIRATORY_WINDOW_S", "SERI
            "EventPlan", "plan_events", "respiratory_flags"]
 
 GRID_S = 0.1
-EDGE_S = 2.0  # nothing starts in the first or ends in the last 2 s of the recording
+EDGE_S = 10.0  # nothing in the first or last 10 s, while filters and baselines settle
 #: Longer than the longest inter-movement interval of a PLM series (90 s, WASM and AASM alike).
 SERIES_GUARD_S = 95.0
 #: True LM durations. The rules accept 0.5-10 s; keeping 0.1 s inside the lower and 0.5 s inside
