@@ -64,7 +64,7 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.seeds):
-            for noise_uv, ecg_uv in ((1.0, 0.0), (2.0, 0.0), (4.0, 0.0), (2.0, 40.0)):
+            for noise_uv, ecg_uv in ((1.0, 0.0), (2.0, 0.0), (4.0, 0.0), (2.0, 40.0), (7.5, 15.0)):
                 for rules in ("wasm2016", "aasm"):
                     rows.append(run_night(Path(tmp), args.hours, seed, noise_uv, ecg_uv, rules))
         false_per_h = {}

@@ -7,7 +7,7 @@ Pipeline (vectorised, no per-sample loops):
    A median ignores short spikes, so ECG leak (QRS complexes of 10-20 ms) barely moves it; this
    is the "median rectified EMG" the WASM 2016 morphology criterion for computer detection uses.
    The envelope is smoothed over 0.2 s before thresholds are applied.
-2. Resting level (noise floor): the 25th percentile of 1-s envelope means over a sliding 60-s
+2. Resting level (noise floor): the median of 1-s envelope means over a sliding 60-s
    window, so that it follows slow changes of the resting EMG but not the LMs themselves
    (the standards say "resting EMG" without an algorithm; see ``lm_noise_floor_methods``).
 3. LMs: onset where the envelope rises ``onset_threshold_uv`` above rest and stays there for
@@ -40,7 +40,7 @@ SMOOTH_S = 0.2
 MORPHOLOGY_S = 0.5
 ONSET_SUSTAIN_S = 0.1
 REST_WINDOW_S = 60.0
-REST_PERCENTILE = 25
+REST_PERCENTILE = 50
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,8 @@ def envelope_uv(data: np.ndarray, sf: float) -> tuple[np.ndarray, float]:
 
 
 def rest_level_uv(env: np.ndarray, env_sf: float) -> np.ndarray:
-    """Resting EMG level: a low percentile of 1-s means over a sliding 60-s window."""
+    """Resting EMG level: the median of 1-s means over a sliding 60-s window (LMs fill well
+    under half of any minute, even in dense PLM trains)."""
     from scipy.ndimage import percentile_filter
 
     per_s = max(1, int(round(env_sf)))
