@@ -67,6 +67,12 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edges[::2], edges[1::2]
 
 
+def _max_within(values: np.ndarray, onsets: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Maximum of ``values`` over each [onset, offset) span, in one vectorised reduction."""
+    padded = np.append(np.nan_to_num(values, nan=-np.inf), -np.inf)
+    return np.maximum.reduceat(padded, np.ravel([onsets, offsets], order="F"))[::2]
+
+
 def envelope_uv(data: np.ndarray, sf: float) -> tuple[np.ndarray, float]:
     """Median rectified EMG per 50-ms block (µV) and the envelope's rate in Hz."""
     n = max(1, int(round(BLOCK_S * sf)))
@@ -104,22 +110,23 @@ def rest_level_uv(env: np.ndarray, env_sf: float) -> np.ndarray:
     return np.repeat(rest, per_s)[: len(env)]
 
 
-def _check_amplitude(env: np.ndarray, side: str) -> list[str]:
+def _check_amplitude(env: np.ndarray, side: str) -> tuple[list[str], bool]:
+    """Warnings about the channel's amplitude, and whether it can be scored at all."""
     finite = env[np.isfinite(env)]
     if finite.size == 0:
-        return [f"{side} leg: no usable signal (all samples missing)"]
+        return [f"{side} leg: no usable signal (all samples missing)"], False
     med = float(np.median(finite))
     if float(np.max(finite)) == 0.0:
         return [f"{side} leg: the channel is flat (all zero); no LMs can be detected. "
-                "Check the electrode or choose another channel with --left/--right."]
+                "Check the electrode or choose another channel with --left/--right."], False
     if med < 0.05:
         return [f"{side} leg: median rectified EMG is {med:.3g} uV, implausibly small for "
                 "tibialis EMG; is the channel in volts rather than microvolts? "
-                "Fix the physical dimension in the EDF header."]
+                "Fix the physical dimension in the EDF header."], True
     if med > 500:
         return [f"{side} leg: median rectified EMG is {med:.3g} uV, implausibly large; is the "
-                "channel in millivolts labelled as microvolts, or is it a different signal?"]
-    return []
+                "channel in millivolts labelled as microvolts, or is it a different signal?"], True
+    return [], True
 
 
 def detect_leg_movements(data: np.ndarray, sf: float, *, side: str = "left",
@@ -154,13 +161,13 @@ def detect_leg_movements(data: np.ndarray, sf: float, *, side: str = "left",
                          f"at least {2 / BLOCK_S:g} Hz (typically 200-512 Hz)")
     data = np.asarray(data)
     env, env_sf = envelope_uv(data, sf)
-    warnings = _check_amplitude(env, side)
+    warnings, usable = _check_amplitude(env, side)
     rest = rest_level_uv(env, env_sf)
     params = {"rules": rs.id, "sf": sf, "block_s": BLOCK_S, "rest_window_s": REST_WINDOW_S,
               "rest_percentile": REST_PERCENTILE, "version": __version__}
     empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
         LM_COLUMNS, (float, float, object, object, float, float), strict=True)})
-    if warnings and ("flat" in warnings[0] or "no usable" in warnings[0]):
+    if not usable:
         return LegMovements(empty, params, tuple(warnings), len(data) / sf, env, rest)
 
     from scipy.ndimage import uniform_filter1d
@@ -168,18 +175,17 @@ def detect_leg_movements(data: np.ndarray, sf: float, *, side: str = "left",
     raw_above = env - rest
     filled = np.nan_to_num(raw_above, nan=0.0)
     above = uniform_filter1d(filled, max(1, int(round(SMOOTH_S * env_sf))), mode="nearest")
-    above[~np.isfinite(raw_above)] = np.nan
     # WASM 2016 morphology for computer detection: somewhere in the LM, a >= 0.5-s stretch whose
     # rectified EMG stays at least offset_threshold_uv above rest.
     morph = uniform_filter1d(filled, max(1, int(round(MORPHOLOGY_S * env_sf))), mode="nearest")
-    missing = ~np.isfinite(above)
-    onset_mask = np.where(missing, False, above > rs.onset_threshold_uv)
+    missing = ~np.isfinite(raw_above)
+    onset_mask = ~missing & (above > rs.onset_threshold_uv)
     # The rise must last: a crossing held for ONSET_SUSTAIN_S, not a momentary excursion.
     sustain = max(1, int(round(ONSET_SUSTAIN_S * env_sf)))
     if sustain > 1:
         held = np.convolve(onset_mask.astype(np.int32), np.ones(sustain, np.int32), "full")
         onset_mask = held[sustain - 1:] == sustain   # true where the next `sustain` all cross
-    quiet = np.where(missing, True, above <= rs.offset_threshold_uv)
+    quiet = missing | (above <= rs.offset_threshold_uv)
     q_start, q_end = _runs(quiet)
     min_quiet = int(np.ceil(rs.offset_min_s * env_sf))
     keep = (q_end - q_start) >= min_quiet
@@ -197,13 +203,9 @@ def detect_leg_movements(data: np.ndarray, sf: float, *, side: str = "left",
     ok = durations >= rs.min_duration_s
     onsets, offsets, durations = onsets[ok], offsets[ok], durations[ok]
     if onsets.size:
-        morph_ok = np.maximum.reduceat(np.append(morph, -np.inf),
-                                       np.ravel([onsets, offsets], order="F"))[::2]
-        ok = morph_ok >= rs.offset_threshold_uv
+        ok = _max_within(morph, onsets, offsets) >= rs.offset_threshold_uv
         onsets, offsets, durations = onsets[ok], offsets[ok], durations[ok]
-    # Peak above rest within each LM: reduce over [onset, offset) pairs in one call.
-    values = np.append(np.nan_to_num(above, nan=-np.inf), -np.inf)
-    peaks = np.maximum.reduceat(values, np.ravel([onsets, offsets], order="F"))[::2]
+    peaks = _max_within(np.where(missing, np.nan, above), onsets, offsets)
     events = pd.DataFrame({
         "onset": start_s + onsets / env_sf,
         "duration": durations,

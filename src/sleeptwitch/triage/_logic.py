@@ -46,32 +46,22 @@ _COMPILED: dict[int, tuple[Mapping[str, Any], Any, frozenset[str], frozenset[str
 
 
 def _compile(expr: Mapping[str, Any]):
-    if "all" in expr:
-        parts = [_compiled(e)[0] for e in expr["all"]]
+    if "all" in expr or "any" in expr:
+        # Kleene logic: one False decides an "all", one True an "any"; otherwise any unknown
+        # part leaves the whole unknown.
+        decisive = "any" in expr
+        parts = [_compiled(e)[0] for e in expr["any" if decisive else "all"]]
 
-        def all_(facts, rules):
+        def combine(facts, rules):
             unknown = False
             for part in parts:
                 result = part(facts, rules)
-                if result is False:
-                    return False
+                if result is decisive:
+                    return decisive
                 if result is None:
                     unknown = True
-            return None if unknown else True
-        return all_
-    if "any" in expr:
-        parts = [_compiled(e)[0] for e in expr["any"]]
-
-        def any_(facts, rules):
-            unknown = False
-            for part in parts:
-                result = part(facts, rules)
-                if result is True:
-                    return True
-                if result is None:
-                    unknown = True
-            return None if unknown else False
-        return any_
+            return None if unknown else not decisive
+        return combine
     if "not" in expr:
         inner = _compiled(expr["not"])[0]
 
