@@ -22,6 +22,10 @@ schema_app = typer.Typer(help="Print the JSON Schemas of sleeptwitch's inputs.",
                          no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 
+from ._journal import journal_app  # noqa: E402
+
+app.add_typer(journal_app, name="journal")
+
 
 class Format(StrEnum):
     text = "text"

@@ -79,7 +79,7 @@ def open_engine(database_url: str | None = None) -> Engine:
     url_text = resolve_url(database_url)
     try:
         url = make_url(url_text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise JournalError(f"{url_text!r} is not a database URL; give e.g. "
                            "'sqlite:///journal.sqlite' or "
                            "'postgresql+psycopg://user@localhost/sleeptwitch'.") from None

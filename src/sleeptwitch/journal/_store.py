@@ -111,9 +111,9 @@ class Journal:
                                f"--person (one of: {', '.join(known)}).")
         if not create:
             raise JournalError("the journal is empty.")
-        session.add(Person(name=DEFAULT_PERSON))
-        session.flush()
-        return session.scalars(select(Person)).one()
+        session.execute(_insert(session, Person).values(name=DEFAULT_PERSON)
+                        .on_conflict_do_nothing())
+        return session.scalars(select(Person).where(Person.name == DEFAULT_PERSON)).one()
 
     def person(self, name: str | None = None) -> dict[str, Any]:
         with self._transaction() as session:
@@ -125,12 +125,13 @@ class Journal:
 
     def _night(self, session: Session, person: Person, date: dt.date,
                *, create: bool) -> Night | None:
-        night = session.scalar(select(Night).where(Night.person_id == person.id,
-                                                   Night.date == date))
+        query = select(Night).where(Night.person_id == person.id, Night.date == date)
+        night = session.scalar(query)
         if night is None and create:
-            night = Night(person_id=person.id, date=date)
-            session.add(night)
-            session.flush()
+            # Another writer may create the same night between our read and our insert.
+            session.execute(_insert(session, Night).values(person_id=person.id, date=date)
+                            .on_conflict_do_nothing())
+            night = session.scalar(query)
         return night
 
     def record_night(self, date: str | dt.date, fields: Mapping[str, Any],
@@ -208,13 +209,15 @@ class Journal:
         with self._transaction() as session:
             row = self._person(session, person)
             night = self._night(session, row, day, create=True)
-            names = [*checked, *removed]
-            if names:
+            if removed:
                 session.execute(delete(Exposure).where(Exposure.night_id == night.id,
-                                                       Exposure.name.in_(names)))
+                                                       Exposure.name.in_(removed)))
             if checked:
-                session.execute(insert(Exposure), [
-                    {"night_id": night.id, "name": k, "value": v} for k, v in checked.items()])
+                upsert = _insert(session, Exposure)
+                session.execute(
+                    upsert.on_conflict_do_update(index_elements=["night_id", "name"],
+                                                 set_={"value": upsert.excluded.value}),
+                    [{"night_id": night.id, "name": k, "value": v} for k, v in checked.items()])
         return self.night(day, person)["exposures"]
 
     # Documents ---------------------------------------------------------------------------------
@@ -357,6 +360,18 @@ class Journal:
                 session.flush()
             except IntegrityError:
                 raise JournalError(f"there is already a person called {new!r}.") from None
+
+
+def _insert(session: Session, model: type):
+    """The dialect's INSERT, which has ``on_conflict_do_nothing/update`` (SQLite, PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        raise JournalError(f"the journal supports SQLite and PostgreSQL, not {dialect}.")
+    return dialect_insert(model)
 
 
 def _person_name(name: str) -> str:

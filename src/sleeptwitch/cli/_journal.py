@@ -1,0 +1,370 @@
+"""``sleeptwitch journal ...``: log nights, episodes and exposures; list, edit, import, export.
+
+Thin: parse, call :mod:`sleeptwitch.journal`, render. Errors exit with status 2 and a message that
+names the problem and the fix; nothing is written when a command fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+journal_app = typer.Typer(
+    help="A sleep journal: nights, twitch episodes, evening exposures; trigger statistics and a "
+         "report for the doctor. Stored locally (SQLite in your data folder) unless you give "
+         "--database-url.",
+    no_args_is_help=True,
+)
+person_app = typer.Typer(help="People whose journals are kept here (a parent may keep a "
+                              "child's).", no_args_is_help=True)
+edit_app = typer.Typer(help="Change a night or an episode.", no_args_is_help=True)
+delete_app = typer.Typer(help="Delete a night (with its episodes) or one episode.",
+                         no_args_is_help=True)
+journal_app.add_typer(person_app, name="person")
+journal_app.add_typer(edit_app, name="edit")
+journal_app.add_typer(delete_app, name="delete")
+
+
+@dataclass
+class _Options:
+    database_url: str | None
+    person: str | None
+    now: dt.datetime
+
+
+def _fail(message: str) -> None:
+    typer.secho("Error: ", fg="red", err=True, nl=False)
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
+
+
+class _Open:
+    """``with _Open(ctx) as (journal, person):`` — a journal handle, closed on the way out."""
+
+    def __init__(self, ctx: typer.Context):
+        self.options: _Options = ctx.obj
+
+    def __enter__(self):
+        from ..journal import Journal
+
+        self.journal = Journal.open(self.options.database_url)
+        return self.journal, self.options.person
+
+    def __exit__(self, *exc: object) -> None:
+        self.journal.close()
+
+
+def _guard(func):
+    """Turn a JournalError into a one-line message and exit status 2."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from ..journal import JournalError
+
+        try:
+            return func(*args, **kwargs)
+        except JournalError as exc:
+            _fail(str(exc))
+
+    return wrapper
+
+
+@journal_app.callback()
+def journal_main(
+    ctx: typer.Context,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", envvar="SLEEPTWITCH_DATABASE_URL",
+        help="SQLAlchemy URL or SQLite file path (default: a SQLite file in your user data "
+             "folder).")] = None,
+    person: Annotated[str | None, typer.Option(
+        "--person", help="Whose journal (needed once the journal has several people).")] = None,
+) -> None:
+    ctx.obj = _Options(database_url, person, dt.datetime.now())
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            _fail(f"{item!r} is not NAME=VALUE; write e.g. caffeine_mg=200 or late_coding=yes "
+                  f"for a {what}.")
+        value = value.strip()
+        out[key.strip()] = None if value in ("", "none", "null") else value
+    return out
+
+
+def _parts(text: str | None) -> list[str] | None:
+    return None if text is None else [p.strip() for p in text.split(",") if p.strip()]
+
+
+# People ----------------------------------------------------------------------------------------
+
+@person_app.command("add")
+@_guard
+def person_add(ctx: typer.Context, name: str,
+               birth_date: Annotated[str | None, typer.Option(
+                   help="YYYY-MM-DD; lets assessments use the right age.")] = None) -> None:
+    """Add a person (for example a child whose nights a parent logs)."""
+    with _Open(ctx) as (journal, _):
+        added = journal.add_person(name, birth_date)
+    typer.echo(f"Added {added['name']}.")
+
+
+@person_app.command("list")
+@_guard
+def person_list(ctx: typer.Context) -> None:
+    """List the people in this journal."""
+    with _Open(ctx) as (journal, _):
+        for p in journal.people():
+            typer.echo(f"{p['name']}\t{p['birth_date'] or '-'}")
+
+
+@person_app.command("birth-date")
+@_guard
+def person_birth_date(ctx: typer.Context, date: str) -> None:
+    """Set the birth date of --person (or the only person)."""
+    with _Open(ctx) as (journal, person):
+        journal.set_birth_date(date, person)
+    typer.echo("Saved.")
+
+
+# Logging ---------------------------------------------------------------------------------------
+
+@journal_app.command()
+@_guard
+def night(
+    ctx: typer.Context,
+    date: Annotated[str | None, typer.Option(help="The evening the night began, YYYY-MM-DD "
+                                             "(default: the night just ended).")] = None,
+    bedtime: Annotated[str | None, typer.Option(help="Got into bed, HH:MM.")] = None,
+    lights_out: Annotated[str | None, typer.Option(help="Started trying to sleep, HH:MM.")] = None,
+    latency: Annotated[float | None, typer.Option(help="Minutes to fall asleep.")] = None,
+    awakenings: Annotated[int | None, typer.Option(help="Times woken in the night.")] = None,
+    awake_min: Annotated[float | None, typer.Option(help="Minutes awake in the night.")] = None,
+    wake: Annotated[str | None, typer.Option(help="Final waking, HH:MM.")] = None,
+    out_of_bed: Annotated[str | None, typer.Option(help="Got up, HH:MM.")] = None,
+    quality: Annotated[int | None, typer.Option(help="1 very poor … 5 very good.")] = None,
+    sleepy: Annotated[bool | None, typer.Option("--sleepy/--not-sleepy",
+                                                help="Sleepy during the day after.")] = None,
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Log a night's sleep diary (Consensus Sleep Diary items); only what you give is changed."""
+    from ..journal._when import default_night
+
+    opts: _Options = ctx.obj
+    day = date or default_night(opts.now, morning_report=True).isoformat()
+    fields = {"bedtime": bedtime, "lights_out": lights_out, "sleep_latency_min": latency,
+              "awakenings": awakenings, "awake_min": awake_min, "wake_time": wake,
+              "out_of_bed": out_of_bed, "quality": quality, "daytime_sleepiness": sleepy,
+              "note": note}
+    with _Open(ctx) as (journal, person):
+        saved = journal.record_night(day, {k: v for k, v in fields.items() if v is not None},
+                                     person)
+    typer.echo(f"Saved the night of {saved['date']}.")
+
+
+@journal_app.command()
+@_guard
+def episode(
+    ctx: typer.Context,
+    when: Annotated[str, typer.Argument(help="'now', '15 min ago', '2 h ago', '23:40', or "
+                                             "'night' (some time in the night).")] = "now",
+    date: Annotated[str | None, typer.Option(help="Pin the night (YYYY-MM-DD).")] = None,
+    body: Annotated[str | None, typer.Option(
+        help="Body parts, comma-separated: feet, legs, arms, hands, fingers, trunk, "
+             "whole_body, ...")] = None,
+    intensity: Annotated[int | None, typer.Option(help="1 barely … 5 violent.")] = None,
+    woke: Annotated[bool | None, typer.Option("--woke/--did-not-wake")] = None,
+    observed_by: Annotated[str | None, typer.Option(help="self, partner, parent or other.")] = None,
+    state: Annotated[str | None, typer.Option(help="falling_asleep, asleep, waking_up or "
+                                              "awake (during the day).")] = None,
+    pattern: Annotated[str | None, typer.Option(help="single_jerk, random_twitches, rhythmic "
+                                                "or clusters.")] = None,
+    interval: Annotated[float | None, typer.Option(help="Seconds between repeated "
+                                                   "movements.")] = None,
+    pain: Annotated[bool | None, typer.Option("--pain/--no-pain")] = None,
+    spreading: Annotated[bool | None, typer.Option("--spreading/--not-spreading",
+                                                   help="Spread to other body parts.")] = None,
+    note: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Log a twitch episode in one line, e.g. `sleeptwitch journal episode "15 min ago" --body
+    legs --woke`."""
+    from ..journal._when import parse_when
+
+    opts: _Options = ctx.obj
+    day, clock = parse_when(when, opts.now, date)
+    fields = {"time": clock, "body_parts": _parts(body), "intensity": intensity, "woke": woke,
+              "observed_by": observed_by, "state": state, "pattern": pattern,
+              "interval_seconds": interval, "pain": pain, "spreading": spreading, "note": note}
+    with _Open(ctx) as (journal, person):
+        episode_id = journal.add_episode(day, {k: v for k, v in fields.items()
+                                               if v is not None}, person)
+    typer.echo(f"Saved episode {episode_id} on the night of {day.isoformat()}"
+               f" ({clock or 'during the night'}).")
+
+
+@journal_app.command()
+@_guard
+def exposure(
+    ctx: typer.Context,
+    factors: Annotated[list[str], typer.Argument(
+        help="NAME=VALUE pairs: caffeine_mg=200 caffeine_last=15:30 alcohol_drinks=1 "
+             "nicotine=no exercise_min=30 exercise_end=20:00 stress=4 screens_min=60 "
+             "magnesium=yes medications=melatonin,ibuprofen, or any custom factor "
+             "(late_coding=yes). NAME= with nothing removes a factor.")],
+    date: Annotated[str | None, typer.Option(help="The evening, YYYY-MM-DD (default: "
+                                             "tonight, or last night before noon).")] = None,
+) -> None:
+    """Log the evening's exposures (possible triggers) for a night."""
+    from ..journal._when import default_night
+
+    opts: _Options = ctx.obj
+    day = date or default_night(opts.now).isoformat()
+    values = _pairs(factors, "factor")
+    with _Open(ctx) as (journal, person):
+        saved = journal.set_exposures(day, values, person)
+    shown = ", ".join(f"{k}={_show(v)}" for k, v in saved.items()) or "none"
+    typer.echo(f"Saved exposures for the night of {day}: {shown}.")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ",".join(value)
+    return str(value)
+
+
+# Reading and changing --------------------------------------------------------------------------
+
+@journal_app.command("list")
+@_guard
+def list_nights(
+    ctx: typer.Context,
+    start: Annotated[str | None, typer.Option("--from", help="First night, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last night, YYYY-MM-DD.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """List nights with their episodes (with ids for edit/delete) and exposures."""
+    with _Open(ctx) as (journal, person):
+        doc = journal.document(person, start=start, end=end, ids=True)
+    if fmt == "json":
+        typer.echo(json.dumps(doc, indent=1, ensure_ascii=False))
+        return
+    if fmt != "text":
+        _fail(f"--format {fmt!r}: use text or json.")
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{doc['person']['name']}'s journal ({len(doc['nights'])} nights)")
+    for column in ("night", "in bed", "quality", "episodes", "exposures"):
+        table.add_column(column)
+    for n in doc["nights"]:
+        eps = "; ".join(f"#{e['id']} {e['time'] or 'night'}"
+                        + (f" {','.join(e['body_parts'])}" if e["body_parts"] else "")
+                        + (" woke" if e["woke"] else "") for e in n["episodes"])
+        bed = f"{n['bedtime'] or '?'}–{n['out_of_bed'] or n['wake_time'] or '?'}"
+        expo = ", ".join(f"{k}={_show(v)}" for k, v in n["exposures"].items())
+        table.add_row(n["date"], bed, str(n["quality"] or "-"), eps or "-", expo or "-")
+    Console(highlight=False).print(table)
+
+
+@edit_app.command("night")
+@_guard
+def edit_night(ctx: typer.Context, date: str,
+               fields: Annotated[list[str], typer.Argument(
+                   help="FIELD=VALUE pairs, e.g. quality=4 bedtime=23:10; FIELD= clears it.")]
+               ) -> None:
+    """Change fields of a night that is already in the journal."""
+    values = _pairs(fields, "night field")
+    with _Open(ctx) as (journal, person):
+        journal.night(date, person)  # must exist: editing never creates
+        journal.record_night(date, values, person)
+    typer.echo(f"Updated the night of {date}.")
+
+
+@edit_app.command("episode")
+@_guard
+def edit_episode(ctx: typer.Context, episode_id: int,
+                 fields: Annotated[list[str], typer.Argument(
+                     help="FIELD=VALUE pairs, e.g. intensity=4 body_parts=legs,feet "
+                          "woke=yes; FIELD= clears it.")]) -> None:
+    """Change fields of an episode (ids are shown by `journal list`)."""
+    values = _pairs(fields, "episode field")
+    with _Open(ctx) as (journal, person):
+        journal.edit_episode(episode_id, values, person)
+    typer.echo(f"Updated episode {episode_id}.")
+
+
+@delete_app.command("night")
+@_guard
+def delete_night(ctx: typer.Context, date: str,
+                 yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False) -> None:
+    """Delete a night with its episodes and exposures."""
+    if not yes and not typer.confirm(f"Delete the night of {date} and its episodes?"):
+        raise typer.Exit(1)
+    with _Open(ctx) as (journal, person):
+        journal.delete_night(date, person)
+    typer.echo(f"Deleted the night of {date}.")
+
+
+@delete_app.command("episode")
+@_guard
+def delete_episode(ctx: typer.Context, episode_id: int) -> None:
+    """Delete one episode."""
+    with _Open(ctx) as (journal, person):
+        journal.delete_episode(episode_id, person)
+    typer.echo(f"Deleted episode {episode_id}.")
+
+
+# Files -----------------------------------------------------------------------------------------
+
+@journal_app.command("import")
+@_guard
+def import_file(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A .json exchange document or a .csv journal.")],
+    replace: Annotated[bool, typer.Option(help="Overwrite nights already in the journal.")
+                       ] = False,
+) -> None:
+    """Import a journal file: all of it, or nothing if any entry is bad."""
+    from ..journal import read_journal_file
+
+    document = read_journal_file(path)
+    with _Open(ctx) as (journal, person):
+        counts = journal.import_document(document, person, replace=replace)
+    typer.echo(f"Imported {counts['nights']} nights, {counts['episodes']} episodes and "
+               f"{counts['exposures']} exposures"
+               + (f" (replaced {counts['replaced']} nights)" if counts["replaced"] else "") + ".")
+
+
+@journal_app.command("export")
+@_guard
+def export_file(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Where to write: .json (exchange document), .csv, "
+                                              "or .fhir.json (a FHIR R4 Bundle).")],
+    start: Annotated[str | None, typer.Option("--from", help="First night, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last night, YYYY-MM-DD.")] = None,
+) -> None:
+    """Export a journal (the whole of it, or --from/--to)."""
+    from ..journal import write_journal_file
+
+    with _Open(ctx) as (journal, person):
+        document = journal.document(person, start=start, end=end)
+    if path.name.lower().endswith(".fhir.json"):
+        from ..journal import journal_to_fhir
+        from ..journal._exchange import _atomic_write
+
+        bundle = journal_to_fhir(document)
+        _atomic_write(path, json.dumps(bundle, indent=1, ensure_ascii=False) + "\n")
+    else:
+        write_journal_file(document, path)
+    typer.echo(f"Wrote {len(document['nights'])} nights to {path}.")
