@@ -177,7 +177,7 @@ def test_unreachable_database_is_a_clear_error(tmp_path):
 clock = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.integers(0, 59))
 maybe = lambda s: st.none() | s  # noqa: E731
 episodes = st.fixed_dictionaries({}, optional={
-    "time": maybe(clock), "body_parts": maybe(st.lists(st.sampled_from(BODY_PARTS), min_size=1,
+    "time": maybe(clock), "body_parts": maybe(st.lists(st.sampled_from(BODY_PARTS),
                                                        max_size=3, unique=True)),
     "intensity": maybe(st.integers(1, 5)), "woke": maybe(st.booleans()),
     "observed_by": maybe(st.sampled_from(["self", "partner", "parent", "other"])),
@@ -187,7 +187,7 @@ episodes = st.fixed_dictionaries({}, optional={
 exposures = st.fixed_dictionaries({}, optional={
     "caffeine_mg": st.integers(0, 800) | st.floats(0, 800, allow_nan=False),
     "caffeine_last": clock, "nicotine": st.booleans(), "stress": st.integers(1, 5),
-    "medications": st.lists(st.sampled_from(["melatonin", "iron", "sertraline"]), min_size=1,
+    "medications": st.lists(st.sampled_from(["melatonin", "iron", "sertraline"]),
                             max_size=2, unique=True),
     "late_coding": st.booleans(), "cups_of_tea": st.integers(0, 9) | st.floats(-5, 5),
 })

@@ -324,6 +324,168 @@ def delete_episode(ctx: typer.Context, episode_id: int) -> None:
     typer.echo(f"Deleted episode {episode_id}.")
 
 
+# Statistics and assessment ---------------------------------------------------------------------
+
+def _document_or_fail(journal, person, start=None, end=None) -> dict[str, Any]:
+    document = journal.document(person, start=start, end=end)
+    if not document["nights"]:
+        _fail("the journal has no nights" + (f" between {start or 'the start'} and "
+                                               f"{end or 'the end'}" if start or end else "")
+              + "; log some with `sleeptwitch journal night` and `... episode`.")
+    return document
+
+
+@journal_app.command()
+@_guard
+def triggers(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    audience: Annotated[str, typer.Option(help="parent, patient or clinician.")] = "patient",
+    start: Annotated[str | None, typer.Option("--from", help="First night, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last night, YYYY-MM-DD.")] = None,
+) -> None:
+    """Which factors go with more (or fewer) twitch episodes: rate ratios with 95% intervals,
+    corrected for testing many factors. An association, never proof of a cause."""
+    from ..journal import trigger_associations
+
+    with _Open(ctx) as (journal, person):
+        document = _document_or_fail(journal, person, start, end)
+    result = trigger_associations(document)
+    if fmt == "json":
+        typer.echo(json.dumps(result, indent=1))
+        return
+    _check_text_format(fmt)
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..knowledge import load_knowledge
+
+    k = load_knowledge()
+    table = Table(title=f"Factors and twitch episodes over {result['nights']} nights")
+    for column in ("factor", "nights with/without", "rate ratio (95% CI)", "q", "verdict"):
+        table.add_column(column)
+    for f in result["factors"]:
+        ratio = ("-" if f["rate_ratio"] is None else
+                 f"{f['rate_ratio']:.2f} ({_num(f['ci_low'])}–{_num(f['ci_high'])})")
+        q = "-" if f["q"] is None else f"{f['q']:.3f}"
+        table.add_row(f["name"], f"{f['n_with']}/{f['n_without']}", ratio, q,
+                      f["verdict"].replace("_", " "))
+    console = Console(highlight=False)
+    console.print(table)
+    shown = sorted({f["verdict"] for f in result["factors"]})
+    for verdict in shown:
+        console.print(f"[bold]{verdict.replace('_', ' ')}[/bold]: "
+                      f"{k.message('journal_' + verdict, audience)}")
+    console.print(k.message("journal_method", audience))
+
+
+def _num(value: float | None) -> str:
+    return "?" if value is None else f"{value:.2f}"
+
+
+def _check_text_format(fmt: str) -> None:
+    if fmt != "text":
+        _fail(f"--format {fmt!r}: use text or json.")
+
+
+@journal_app.command()
+@_guard
+def stats(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    start: Annotated[str | None, typer.Option("--from", help="First night, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last night, YYYY-MM-DD.")] = None,
+) -> None:
+    """Episodes per night and their trend, timing in the night, sleep efficiency and quality."""
+    from ..journal import analyse
+
+    with _Open(ctx) as (journal, person):
+        document = _document_or_fail(journal, person, start, end)
+    result = analyse(document)
+    if fmt == "json":
+        typer.echo(json.dumps(result, indent=1))
+        return
+    _check_text_format(fmt)
+    counts = [n["episodes"] for n in result["per_night"]]
+    sleep, trend, timing = result["sleep"], result["trend"], result["timing"]
+    typer.echo(f"{result['nights']} nights, {result['first_date']} to {result['last_date']}")
+    typer.echo(f"episodes per night: mean {sum(counts) / len(counts):.2f}, "
+               f"most {max(counts)}; nights with an episode: "
+               f"{sum(c > 0 for c in counts)}")
+    typer.echo("trend: " + trend["verdict"].replace("_", " ")
+               + ("" if trend.get("slope_per_week") is None else
+                  f" ({trend['slope_per_week']:+.3f}/week, 95% CI {_num(trend['ci_low'])} to "
+                  f"{_num(trend['ci_high'])})"))
+    typer.echo("timing: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in timing.items()))
+    typer.echo(f"sleep efficiency {_pct(sleep['mean_efficiency'])}, time to fall asleep "
+               f"{_num(sleep['mean_latency_min'])} min, quality {_num(sleep['mean_quality'])}/5, "
+               f"time in bed {_num(sleep['mean_time_in_bed_h'])} h (means)")
+
+
+def _pct(value: float | None) -> str:
+    return "?" if value is None else f"{100 * value:.0f}%"
+
+
+@journal_app.command("assess")
+@_guard
+def assess_from_journal(
+    ctx: typer.Context,
+    answers: Annotated[Path | None, typer.Option(
+        "--answers", "-a", help="More findings as a JSON or YAML intake file; the journal adds "
+        "what its entries show.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    audience: Annotated[str, typer.Option(help="parent, patient or clinician.")] = "patient",
+    save: Annotated[bool, typer.Option(help="Keep the result for the doctor's report.")] = True,
+) -> None:
+    """Assess from the journal: its patterns (episodes while awake, rhythmic kicks a partner
+    saw, pain, spreading, nightly waking with daytime sleepiness) become findings."""
+    from ..journal import journal_intake, merge_intakes
+    from ..knowledge import load_knowledge
+    from ..triage import IntakeError, assess
+
+    extra: dict[str, Any] = {}
+    if answers is not None:
+        from ._app import _read_answers
+
+        extra = _read_answers(answers)
+        if not isinstance(extra, dict):
+            _fail(f"{answers}: an intake file holds one object of findings.")
+    with _Open(ctx) as (journal, person):
+        document = _document_or_fail(journal, person)
+        found = journal_intake(document)
+        intake = merge_intakes(extra, found.intake)
+        if "age_months" not in intake and "age_years" not in intake:
+            _fail("the assessment needs an age: set the birth date with `sleeptwitch journal "
+                  "person birth-date YYYY-MM-DD`, or give age_years in --answers.")
+        if "age_years" in intake and "age_months" in intake:
+            intake.pop("age_months")
+        intake["audience"] = audience
+        knowledge = load_knowledge()
+        try:
+            result = assess(intake, knowledge).to_dict()
+        except IntakeError as exc:
+            _fail(str(exc))
+        if save:
+            journal.save_assessment(result, intake, person)
+    if fmt == "json":
+        typer.echo(json.dumps({"journal_patterns": found.evidence, "assessment": result},
+                              indent=1, ensure_ascii=False))
+        return
+    _check_text_format(fmt)
+    from rich.console import Console
+
+    from ._render import render_assessment
+
+    console = Console(highlight=False)
+    if found.evidence:
+        console.print(f"[bold]{knowledge.message('journal_patterns_found', audience)}[/bold]")
+        for item in found.evidence:
+            console.print(f"  • {item['what']}: {len(item['nights'])} nights "
+                          f"({', '.join(item['nights'][:5])}"
+                          f"{', …' if len(item['nights']) > 5 else ''})")
+    render_assessment(result, knowledge, console)
+
+
 # Files -----------------------------------------------------------------------------------------
 
 @journal_app.command("import")
@@ -363,7 +525,7 @@ def export_file(
         from ..journal import journal_to_fhir
         from ..journal._exchange import _atomic_write
 
-        bundle = journal_to_fhir(document)
+        bundle = journal_to_fhir(document, tz=dt.datetime.now().astimezone().tzinfo)
         _atomic_write(path, json.dumps(bundle, indent=1, ensure_ascii=False) + "\n")
     else:
         write_journal_file(document, path)

@@ -27,8 +27,10 @@ _EXPORTS = {
     "simulate_journal": "._simulate",
     "journal_to_fhir": "._fhir",
     "assessment_to_fhir": "._fhir",
+    "intake_from_fhir": "._fhir",
     "journal_intake": "._patterns",
     "journal_patterns": "._patterns",
+    "merge_intakes": "._patterns",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -32,6 +32,8 @@ _EPISODE_COLUMNS = [_CLASH.get(f, f) for f in EPISODE_FIELDS]
 _NIGHT_COLUMNS = ["date", *NIGHT_FIELDS]
 _PERSON_COLUMNS = ["person_name", "person_birth_date"]
 _LIST_FIELDS = {"body_parts", "medications"}
+#: An empty list ("no medicines") differs from an empty cell ("not recorded").
+_EMPTY_LIST = "none"
 _PATH = re.compile(r"^nights\[(\d+)\](?:\.episodes\[(\d+)\])?(?:\.(?:exposures\.)?([a-z_0-9]+))?")
 
 
@@ -41,7 +43,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
+        return ";".join(str(v) for v in value) if value else _EMPTY_LIST
     return str(value)
 
 
@@ -96,6 +98,8 @@ def _from_cell(name: str, text: str) -> Any:
     if text == "":
         return None
     if name in _LIST_FIELDS:
+        if text.strip().lower() == _EMPTY_LIST:
+            return []
         return [part.strip() for part in text.split(";") if part.strip()]
     if name in ("bedtime", "lights_out", "wake_time", "out_of_bed", "time", "caffeine_last",
                 "exercise_end", "note", "date", "state", "observed_by", "pattern"):

@@ -110,7 +110,7 @@ class Journal:
             raise JournalError("this journal has several people; say whose entry it is with "
                                f"--person (one of: {', '.join(known)}).")
         if not create:
-            raise JournalError("the journal is empty.")
+            raise JournalError("the journal is empty: nothing has been logged yet.")
         session.execute(_insert(session, Person).values(name=DEFAULT_PERSON)
                         .on_conflict_do_nothing())
         return session.scalars(select(Person).where(Person.name == DEFAULT_PERSON)).one()

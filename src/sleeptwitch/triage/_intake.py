@@ -92,6 +92,7 @@ class Intake(_Strict):
     events_per_hour: float | None = Field(default=None, ge=0, le=1000)
     duration_months: float | None = Field(default=None, ge=0, le=MAX_AGE_YEARS * 12)
     getting_worse: bool | None = None
+    spreading: bool | None = None
     urge_to_move: bool | None = None
     urge_worse_at_rest: bool | None = None
     urge_relieved_by_moving: bool | None = None
