@@ -16,13 +16,19 @@ from sleeptwitch.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_COMMAND_WORDS = {
+    "schema", "intake", "knowledge", "assess", "conditions", "demo", "score", "compare",
+    "journal", "night", "episode", "exposure", "list", "edit", "delete", "triggers", "stats",
+    "report", "export", "import", "person", "add",
+}
+
+
 def _readme_commands():
     text = (ROOT / "README.md").read_text()
     found = set()
     for line in re.findall(r"^sleeptwitch [^#\n]+", text, re.M):
         words = [w for w in line.split()[1:] if not w.startswith("-")]
-        found.add(tuple(w for w in words[:2] if w in ("schema", "intake", "knowledge", "assess",
-                                                      "conditions", "demo")))
+        found.add(tuple(w for w in words[:3] if w in _COMMAND_WORDS))
     return sorted(found)
 
 

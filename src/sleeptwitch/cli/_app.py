@@ -201,14 +201,26 @@ class Rules(StrEnum):
     aasm = "aasm"
 
 
+class Staging(StrEnum):
+    auto = "auto"
+    off = "off"
+
+
 @app.command()
 def score(
     recording: Annotated[Path, typer.Argument(help="An EDF, EDF+ or BDF recording.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")],
     rules: Annotated[Rules, typer.Option(help="Scoring rules.")] = Rules.wasm2016,
     hypnogram: Annotated[Path | None, typer.Option(
-        help="CSV/TSV of 30-s sleep stages (default: stage annotations in the recording).")
+        help="CSV/TSV of 30-s sleep stages (default: stage annotations in the recording, else "
+             "automatic staging).")
     ] = None,
+    staging: Annotated[Staging, typer.Option(
+        help="Without a hypnogram or stage annotations: 'auto' estimates the stages from the "
+             "EEG with yasa (needs the 'staging' extra); 'off' scores the whole recording.")
+    ] = Staging.auto,
+    eeg: Annotated[str | None, typer.Option(
+        help="EEG channel for automatic staging (default: found by name, e.g. C4-M1).")] = None,
     lm_events: Annotated[str | None, typer.Option(
         help="Start from leg movements already scored: a BIDS events.tsv, an EDF+ file with LM "
              "annotations, or 'annotations' for those in the recording.")] = None,
@@ -226,7 +238,8 @@ def score(
     from ..io import RecordingError
 
     config = ScoreConfig(rules=rules.value, hypnogram=hypnogram, lm_events=lm_events,
-                         left=left, right=right, out_dir=out, figure=figure)
+                         left=left, right=right, out_dir=out, figure=figure,
+                         staging=staging.value, eeg=eeg)
     con = _console(stderr=True)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -234,7 +247,7 @@ def score(
             task = bar.add_task(f"scoring {recording.name}", total=None)
             result = process_recording(recording, config, progress=lambda msg: bar.update(
                 task, description=f"{recording.name}: {msg}"))
-    except (RecordingError, ValueError, OSError) as exc:
+    except (RecordingError, ValueError, OSError, ImportError) as exc:
         _fail(str(exc))
     s = result.summary
     typer.echo(f"{recording.name}: PLMS index {s['plms_index']}/h, CLM index {s['clm_index']}/h,"
@@ -342,8 +355,27 @@ def demo(
     s = scored.summary
     con.print(f"[bold]sample_night.edf[/bold] (simulated 2-h night): PLMS index "
               f"{s['plms_index']}/h, CLM index {s['clm_index']}/h ({s['rules']})")
-    con.print(f"Wrote sample intakes, assessments and a scored sample night to {out}/. Try: "
-              f"sleeptwitch assess --answers {out}/{next(iter(SAMPLE_INTAKES))}.intake.json")
+    _demo_journal(out, con)
+    con.print(f"Wrote sample intakes, assessments, a scored sample night and a sample journal "
+              f"to {out}/. Try: sleeptwitch assess --answers "
+              f"{out}/{next(iter(SAMPLE_INTAKES))}.intake.json, or sleeptwitch journal "
+              f"--database-url {out}/journal.sqlite triggers")
+
+
+def _demo_journal(out: Path, con) -> None:
+    """A simulated 60-night journal in its own database under ``out`` (never the user's)."""
+    from ..journal import Journal, simulate_journal, trigger_associations
+
+    document = simulate_journal(60, seed=0)
+    with Journal.open(f"sqlite:///{(out / 'journal.sqlite').resolve()}") as journal:
+        journal.import_document(document, replace=True)
+        document = journal.document()
+    found = [f for f in trigger_associations(document)["factors"]
+             if f["verdict"] in ("goes_with_more", "goes_with_fewer")]
+    shown = ", ".join(f"{f['name']} (rate ratio {f['rate_ratio']:.2f}, 95% CI "
+                      f"{f['ci_low']:.2f}-{f['ci_high']:.2f})" for f in found) or "none"
+    con.print(f"[bold]journal.sqlite[/bold] (simulated 60 nights): factors that go with more or "
+              f"fewer episodes: {shown}")
 
 
 def main() -> None:
