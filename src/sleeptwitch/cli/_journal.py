@@ -530,3 +530,48 @@ def export_file(
     else:
         write_journal_file(document, path)
     typer.echo(f"Wrote {len(document['nights'])} nights to {path}.")
+
+
+# The doctor's report ---------------------------------------------------------------------------
+
+@journal_app.command("report")
+@_guard
+def report(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write: report.pdf or "
+                                                          "report.html (one self-contained "
+                                                          "file).")],
+    start: Annotated[str | None, typer.Option("--from", help="First night, YYYY-MM-DD "
+                                              "(default: the first in the journal).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last night, YYYY-MM-DD (default: "
+                                            "the last in the journal).")] = None,
+    charts: Annotated[Path | None, typer.Option(
+        "--charts", help="Also write each chart to this folder as PNG and SVG.")] = None,
+    audience: Annotated[str, typer.Option(help="clinician, patient or parent: whose words the "
+                                               "report uses.")] = "clinician",
+) -> None:
+    """A report for the doctor: summary, charts (episodes per night, timing, triggers with
+    intervals, sleep) and the latest saved assessment with its sources."""
+    from ..report._journal_report import (
+        AUDIENCES,
+        REPORT_SUFFIXES,
+        build_journal_report,
+        write_journal_report,
+    )
+
+    if out.suffix.lower() not in REPORT_SUFFIXES:
+        _fail(f"--out {out}: the file name must end in .pdf or .html (e.g. --out report.pdf).")
+    if audience not in AUDIENCES:
+        _fail(f"--audience {audience!r}: use {', '.join(AUDIENCES)}.")
+    with _Open(ctx) as (journal, person):
+        document = journal.document(person, start=start, end=end)
+        saved = journal.latest_assessment(person)
+    try:
+        built = build_journal_report(document, None, saved, audience=audience, start=start,
+                                     end=end)
+        write_journal_report(built, out, charts_dir=charts)
+    except ValueError as exc:
+        _fail(str(exc))
+    typer.echo(f"Wrote the report of {built.summary['nights_logged']} nights "
+               f"({built.start} to {built.end}) to {out}"
+               + (f", charts to {charts}" if charts else "") + ".")
