@@ -183,6 +183,11 @@ def test_journal_patterns_become_findings_and_red_flags(sqlite_url, tmp_path):
     assert saved["result"]["triage"] == result["triage"]
     text = _run(sqlite_url, "assess", "--no-save").output
     assert "The journal shows patterns" in text
+    response = json.loads(_run(sqlite_url, "assess", "--no-save", "--format", "fhir").output)
+    assert response["resourceType"] == "QuestionnaireResponse"
+    answered = {item["linkId"] for item in response["item"]}
+    assert {"timing", "pattern", "interval_seconds", "disturbs_sleep"} <= answered
+    assert "pain_after" not in answered
 
 
 def test_journal_findings_only_raise():

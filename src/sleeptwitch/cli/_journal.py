@@ -433,7 +433,8 @@ def assess_from_journal(
     answers: Annotated[Path | None, typer.Option(
         "--answers", "-a", help="More findings as a JSON or YAML intake file; the journal adds "
         "what its entries show.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[str, typer.Option("--format", help="text, json, or fhir (a FHIR R4 "
+                                         "QuestionnaireResponse).")] = "text",
     audience: Annotated[str, typer.Option(help="parent, patient or clinician.")] = "patient",
     save: Annotated[bool, typer.Option(help="Keep the result for the doctor's report.")] = True,
 ) -> None:
@@ -470,6 +471,11 @@ def assess_from_journal(
     if fmt == "json":
         typer.echo(json.dumps({"journal_patterns": found.evidence, "assessment": result},
                               indent=1, ensure_ascii=False))
+        return
+    if fmt == "fhir":
+        from ..journal import assessment_to_fhir
+
+        typer.echo(json.dumps(assessment_to_fhir(result, intake), indent=1, ensure_ascii=False))
         return
     _check_text_format(fmt)
     from rich.console import Console
