@@ -72,7 +72,8 @@ def test_separate_hypnogram_file(edf, night, tmp_path):
     res = runner.invoke(app, ["score", str(edf), "--out", str(tmp_path / "o"),
                               "--hypnogram", str(hyp), "--no-figure"])
     assert res.exit_code == 0, res.output
-    assert json.loads((tmp_path / "o" / "summary.json").read_text())["hypnogram_source"] == str(hyp)
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["hypnogram_source"] == "file" and summary["hypnogram_file"] == str(hyp)
 
 
 def _write(path, signals, annotations=None):

@@ -21,7 +21,9 @@ logger = logging.getLogger("sleeptwitch")
 @dataclass(frozen=True)
 class ScoreConfig:
     """How to score one recording. ``lm_events`` may be a TSV/EDF+ file of human-scored LMs, or
-    ``"annotations"`` for the LMs annotated in the recording itself."""
+    ``"annotations"`` for the LMs annotated in the recording itself. Sleep stages come from
+    ``hypnogram`` (a file), else the recording's stage annotations, else (``staging="auto"``)
+    yasa's automatic staging of its EEG (``eeg`` names the channel), else none."""
 
     rules: str = "wasm2016"
     hypnogram: Path | None = None
@@ -30,6 +32,8 @@ class ScoreConfig:
     right: str | None = None
     out_dir: Path | None = None
     figure: bool = True
+    staging: str = "auto"
+    eeg: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,38 +63,122 @@ def _lm_events_from(source: Path | str, rec_annotations: pd.DataFrame) -> pd.Dat
     return lm[["onset", "duration", "side"]].reset_index(drop=True)
 
 
+_STAGING = ("auto", "off")
+
+
+def _resolve_hypnogram(path: Path, ch_names: tuple[str, ...], rec: Any, config: ScoreConfig,
+                       legs: tuple[str, str], warnings: list[str],
+                       step: Callable[[str], None]) -> tuple[Any, dict[str, Any], Any]:
+    """The hypnogram, the summary fields that say where it came from, and the automatic staging
+    result (or None): a file, else stage annotations, else yasa on the EEG, else none."""
+    from ..io import hypnogram_from_annotations, read_hypnogram
+    from ..io._common import close_hint, resolve_name
+
+    if config.staging not in _STAGING:
+        raise ValueError(f"Invalid value for 'staging': allowed are 'auto', 'off', got "
+                         f"{config.staging!r}.{close_hint(str(config.staging), _STAGING)}")
+    if config.eeg is not None:
+        if config.staging == "off":
+            raise ValueError("An EEG channel was named for automatic staging (--eeg) but staging "
+                             "is off (--staging off); drop one of the two.")
+        resolve_name(config.eeg, ch_names, what="EEG channel",
+                     fix="Name the EEG channel for automatic staging with --eeg CHANNEL.")
+    if config.hypnogram is not None:
+        return (read_hypnogram(config.hypnogram),
+                {"hypnogram_source": "file", "hypnogram_file": str(config.hypnogram)}, None)
+    if (rec.annotations["kind"] == "stage").any():
+        return (hypnogram_from_annotations(rec.annotations, duration_s=rec.duration_s),
+                {"hypnogram_source": "annotations"}, None)
+    if config.staging == "off":
+        return None, {"hypnogram_source": "none"}, None
+    from ..staging import StagingError, find_staging_channels, stage_sleep
+
+    try:
+        find_staging_channels(ch_names, eeg=config.eeg, exclude=legs)
+    except StagingError:
+        warnings.append("no hypnogram file, no stage annotations and no EEG channel for "
+                        "automatic staging: give a hypnogram (--hypnogram FILE) or name the EEG "
+                        "(--eeg CHANNEL)")
+        return None, {"hypnogram_source": "none"}, None
+    step("staging sleep automatically (yasa)")
+    try:
+        staged = stage_sleep(path, eeg=config.eeg, exclude=legs)
+    except (ImportError, StagingError) as exc:
+        if config.eeg is not None:  # asked for by name: a reason to stop, not to carry on
+            raise
+        warnings.append(f"automatic sleep staging skipped: {exc}")
+        return None, {"hypnogram_source": "none"}, None
+    s = staged.summary()
+    used = " + ".join(c for c in staged.channels.values() if c)
+    warnings.extend(staged.warnings)
+    warnings.append(
+        f"sleep stages estimated automatically by yasa {staged.params['yasa_version']} from "
+        f"{used} (no hypnogram file or stage annotations): an estimate, not a scoring by a "
+        f"person, and the sleep/wake split behind PLMS, PLMW and sleep time inherits its errors; "
+        f"mean confidence {s['mean_confidence']}, {s['low_confidence_fraction']:.0%} of epochs "
+        "below 0.5. Check the stages"
+        + (" (hypnogram.tsv: stage and confidence per epoch)" if config.out_dir else "")
+        + ", correct them and re-run with --hypnogram FILE")
+    info = {"hypnogram_source": "yasa", "yasa_version": staged.params["yasa_version"],
+            **{f"staging_{kind}_channel": name for kind, name in staged.channels.items()},
+            "staging_mean_confidence": s["mean_confidence"],
+            "staging_low_confidence_fraction": s["low_confidence_fraction"]}
+    return staged.hypnogram, info, staged
+
+
+def _progress_marks(config: ScoreConfig) -> dict[str, float]:
+    """Fraction of the work done when each stage starts, from rough shares of the time the
+    stages take on an 8-h recording (drawing the figure takes longest)."""
+    detect = 0.10 if config.lm_events is None else 0.0
+    write = 0.0 if config.out_dir is None else 0.20 + (0.45 if config.figure else 0.0)
+    shares = {"read": 0.10, "left": detect, "right": detect, "score": 0.03, "write": write}
+    total, done, marks = sum(shares.values()), 0.0, {}
+    for stage, share in shares.items():
+        marks[stage] = done / total
+        done += share
+    return marks
+
+
+def _stepper(progress: Callable[[str, float], None] | None) -> Callable[..., None]:
+    """``step(stage, done=None)``: report ``stage`` starting, with the fraction ``done`` of the
+    work (default: as far as reached so far; never going back)."""
+    reached = 0.0
+
+    def step(stage: str, done: float | None = None) -> None:
+        nonlocal reached
+        if done is not None:
+            reached = max(reached, min(done, 1.0))
+        if progress is not None:
+            progress(stage, reached)
+
+    return step
+
+
 def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
-                      progress: Callable[[str], None] | None = None) -> ScoreResult:
+                      progress: Callable[[str, float], None] | None = None) -> ScoreResult:
     """Score the leg movements of one recording and, with ``config.out_dir``, write
-    ``events.tsv``, ``summary.json``, an EDF+ annotation file and a PNG figure."""
+    ``events.tsv``, ``summary.json``, an EDF+ annotation file and a PNG figure.
+
+    ``progress(stage, fraction)``, if given, is called as each stage starts, with the fraction
+    of the work done so far (never decreasing), and last with ``("done", 1.0)``."""
     from ..detect import detect_leg_movements
-    from ..io import (
-        find_leg_channels,
-        hypnogram_from_annotations,
-        read_header,
-        read_hypnogram,
-        read_recording,
-    )
+    from ..io import find_leg_channels, read_header, read_recording
     from ..scoring import score_leg_movements
 
     config = config or ScoreConfig()
-    step = progress or (lambda msg: None)
+    marks, step = _progress_marks(config), _stepper(progress)
     path = Path(path)
-    step("reading header")
+    step("reading header", 0.0)
     header = read_header(path)
     left, right = find_leg_channels(header.ch_names, left=config.left, right=config.right)
-    step("reading leg channels")
+    step("reading leg channels", marks["read"])
     rec = read_recording(path, channels=[left, right])
     warnings = list(rec.warnings)
     duration_s = rec.duration_s
 
-    if config.hypnogram is not None:
-        hyp, hyp_source = read_hypnogram(config.hypnogram), str(config.hypnogram)
-    else:
-        has_stages = (rec.annotations["kind"] == "stage").any()
-        hyp = hypnogram_from_annotations(rec.annotations, duration_s=duration_s) \
-            if has_stages else None
-        hyp_source = "annotations" if has_stages else "none"
+    step("sleep stages", marks["left"])
+    hyp, hyp_info, staged = _resolve_hypnogram(path, header.ch_names, rec, config,
+                                               (left, right), warnings, step)
     ann = rec.annotations
     respiratory = ann[ann["kind"] == "respiratory"][["onset", "duration"]]
     arousals = ann[ann["kind"] == "arousal"][["onset", "duration"]]
@@ -103,7 +191,7 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
     else:
         parts = []
         for side, name in (("left", left), ("right", right)):
-            step(f"detecting leg movements ({side})")
+            step(f"detecting leg movements ({side})", marks[side])
             sig = rec.signals[name]
             if sig.unit not in ("uV", "µV"):
                 warnings.append(f"{name}: physical unit {sig.unit!r} is not a voltage; "
@@ -114,7 +202,7 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
             parts.append(found.events)
         lms = pd.concat(parts, ignore_index=True)
         lm_source = "detected"
-    step("scoring")
+    step("scoring", marks["score"])
     scoring = score_leg_movements(lms, rules=config.rules, hypnogram=hyp, duration_s=duration_s,
                                   respiratory=respiratory, arousals=arousals,
                                   missing_s=missing_s)
@@ -125,15 +213,20 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
         "sleeptwitch_version": __version__,
         "recording": path.name, "recording_duration_h": round(duration_s / 3600, 3),
         "left_channel": left, "right_channel": right,
-        "hypnogram_source": hyp_source, "lm_source": lm_source,
+        **hyp_info, "lm_source": lm_source,
         "n_respiratory_events": int(len(respiratory)), "n_arousals": int(len(arousals)),
         "warnings": warnings,
     }
     outputs: dict[str, Path] = {}
     if config.out_dir is not None:
-        step("writing outputs")
+        step("writing outputs", marks["write"])
         outputs = _write_outputs(Path(config.out_dir), path, scoring, summary, rec, duration_s,
                                  config.figure)
+    if staged is not None and config.out_dir is not None:
+        outputs["hypnogram"] = Path(config.out_dir) / "hypnogram.tsv"
+        _atomic_write(outputs["hypnogram"], staged.to_frame().to_csv(sep="\t", index=False,
+                                                                     na_rep="n/a"))
+    step("done", 1.0)
     return ScoreResult(path, summary, scoring.events, outputs)
 
 

@@ -232,7 +232,13 @@ def score(
 
     Writes events.tsv, summary.json, an EDF+ annotation file and a PNG figure to --out.
     """
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from ..batch import ScoreConfig, process_recording
     from ..io import RecordingError
@@ -240,13 +246,16 @@ def score(
     config = ScoreConfig(rules=rules.value, hypnogram=hypnogram, lm_events=lm_events,
                          left=left, right=right, out_dir=out, figure=figure,
                          staging=staging.value, eeg=eeg)
+    # On stderr and only on a terminal, so that stdout (or a log) holds just the results.
     con = _console(stderr=True)
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=con, transient=True) as bar:
-            task = bar.add_task(f"scoring {recording.name}", total=None)
-            result = process_recording(recording, config, progress=lambda msg: bar.update(
-                task, description=f"{recording.name}: {msg}"))
+        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                      TimeElapsedColumn(), console=con, transient=True,
+                      disable=not con.is_terminal) as bar:
+            task = bar.add_task(f"{recording.name}: starting", total=1.0)
+            result = process_recording(
+                recording, config, progress=lambda stage, done: bar.update(
+                    task, completed=done, description=f"{recording.name}: {stage}"))
     except (RecordingError, ValueError, OSError, ImportError) as exc:
         _fail(str(exc))
     s = result.summary

@@ -6,17 +6,24 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._eeg import simulate_eeg
 from ._emg import bandlimited_noise, beat_times, ragged_arange, spectral_noise
 from ._hypnogram import EPOCH_S, STAGES
 from ._night import LEG_CHANNELS, SimulatedNight, random_streams
+
+if TYPE_CHECKING:
+    from ..io import Signal
 
 __all__ = ["write_simulated_edf"]
 
 #: Default start: 22:30, a usual lights-off time.
 _DEFAULT_START = datetime(2024, 1, 1, 22, 30, 0)
+#: Label and sampling rate of the stage-following EEG written with ``eeg=True``.
+EEG_CHANNEL, EEG_SF = "C4-M1", 128.0
 
 
 def _stage_gain(night: SimulatedNight, sf: float, n: int, gains: dict[str, float]) -> np.ndarray:
@@ -83,9 +90,16 @@ _EXTRA: tuple[tuple[str, float, str, _Maker], ...] = (
 )
 
 
+def _staging_eeg(night: SimulatedNight, rng: np.random.Generator) -> Signal:
+    from ..io import Signal
+
+    return Signal(EEG_CHANNEL, simulate_eeg(night.hypnogram, EEG_SF, seed=rng), EEG_SF, unit="uV")
+
+
 def write_simulated_edf(night: SimulatedNight, path: str | os.PathLike, *,
                         extra_channels: int = 0, include_lm_annotations: bool = False,
-                        fmt: str = "EDF+C", start: datetime | None = None) -> Path:
+                        fmt: str = "EDF+C", start: datetime | None = None, eeg: bool = False,
+                        stage_annotations: bool = True) -> Path:
     """Write a simulated night to an EDF+ (or BDF+) file, with its annotations.
 
     Parameters
@@ -105,6 +119,13 @@ def write_simulated_edf(night: SimulatedNight, path: str | os.PathLike, *,
         File format.
     start : datetime, optional
         Start of the recording; default 2024-01-01 22:30:00.
+    eeg : bool
+        Add ``"C4-M1"`` (128 Hz), an EEG whose rhythms follow the night's hypnogram (see
+        :func:`simulate_eeg`), so that automatic sleep staging can be checked against the truth.
+        When ``extra_channels`` already includes ``"C4-M1"``, that channel becomes this EEG.
+    stage_annotations : bool
+        Write the hypnogram as ``"Sleep stage ..."`` annotations (``False``: a recording whose
+        stages were never scored).
 
     Returns
     -------
@@ -117,13 +138,21 @@ def write_simulated_edf(night: SimulatedNight, path: str | os.PathLike, *,
             or extra_channels < 0:
         raise ValueError(f"'extra_channels' must be a whole number >= 0, got {extra_channels!r}.")
     signals = [Signal(name, night.signals[name], night.sf, unit="uV") for name in LEG_CHANNELS]
-    rng = random_streams(night.params["entropy"])["extra_channels"]
+    streams = random_streams(night.params["entropy"])
+    rng = streams["extra_channels"]
     duration_s = len(night.hypnogram) * EPOCH_S
     for k in range(extra_channels):
         name, sf, unit, make = (_EXTRA[k] if k < len(_EXTRA)
                                 else (f"EEG {k + 1}", 128.0, "uV", _eeg))
+        if eeg and name == EEG_CHANNEL:
+            signals.append(_staging_eeg(night, streams["eeg"]))
+            continue
         n = int(round(duration_s * sf))
         signals.append(Signal(name, make(night, sf, n, rng), sf, unit=unit))
-    return write_edf(path, signals,
-                     annotations=night.annotations(include_lms=include_lm_annotations),
+    if eeg and EEG_CHANNEL not in [sig.name for sig in signals]:
+        signals.append(_staging_eeg(night, streams["eeg"]))
+    annotations = night.annotations(include_lms=include_lm_annotations)
+    if not stage_annotations:
+        annotations = annotations[~annotations["description"].str.startswith("Sleep stage")]
+    return write_edf(path, signals, annotations=annotations,
                      start=_DEFAULT_START if start is None else start, fmt=fmt)

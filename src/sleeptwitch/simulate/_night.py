@@ -40,8 +40,10 @@ LEG_CHANNELS = ("Leg L", "Leg R")
 _SIDES = np.array(["left", "right"])
 #: One random stream per part of the simulation, so that changing one part (the noise level, the
 #: ECG leak) leaves every other part, and the truth, as it was for the same seed.
+#: New streams go at the end: the first ones (and so every night simulated before) stay as
+#: they were.
 _STREAMS = ("hypnogram", "events", "bursts", "noise_left", "noise_right", "drift_left",
-            "drift_right", "ecg", "mains", "extra_channels")
+            "drift_right", "ecg", "mains", "extra_channels", "eeg")
 #: The resting EMG level drifts by up to +/- 30% across the night.
 DRIFT_FRACTION = 0.3
 TRUTH_COLUMNS = ("onset", "duration", "side", "stage", "in_train", "train_id", "respiratory",
