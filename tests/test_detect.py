@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from sleeptwitch.detect import LM_COLUMNS, detect_leg_movements
+from sleeptwitch.detect import LM_COLUMNS, _lm, detect_leg_movements
 
 SF = 256.0
 
@@ -106,3 +109,52 @@ def test_start_offset_is_added():
     x = add_burst(noise(120), 30, 2.0)
     ev = detect_leg_movements(x, SF, start_s=1000.0).events
     assert abs(ev["onset"].iloc[0] - 1030) < 0.25
+
+
+@pytest.mark.parametrize(("sf", "level", "seed"), [(256.0, 1.0, 0), (200.0, 4.0, 1),
+                                                    (512.0, 2.0, 2), (100.0, 7.0, 3)])
+def test_screening_finds_the_lms_of_the_full_envelope(sf, level, seed, monkeypatch):
+    """Medians are skipped where no onset is possible; given the resting level, the LMs are
+    those found with every block's median, whatever the bursts, tails, gaps, DC and drift."""
+    rng = np.random.default_rng(seed)
+    n = int(900 * sf)
+    x = rng.normal(0, level / np.sqrt(2 / np.pi), n) + 30 + np.linspace(0, 40, n)
+    for on in rng.uniform(0, 890, 25):
+        a = int(on * sf)
+        b = min(n, a + int(rng.choice([0.3, 0.7, 2.0, 12.0]) * sf))
+        x[a:b] += rng.normal(0, rng.uniform(4, 60), b - a)
+        c = min(n, b + int(8 * sf))
+        x[b:c] += rng.normal(0, rng.uniform(1, 5), c - b)   # a weak tail: the offset comes late
+    x[int(400 * sf):int(430 * sf)] = np.nan
+    x[-int(3 * sf):] += rng.normal(0, 50, int(3 * sf))   # an LM running to the end
+    screened = detect_leg_movements(x, sf)
+    monkeypatch.setattr(_lm, "_find_lms", functools.partial(_lm._find_lms, screen=False))
+    full = detect_leg_movements(x, sf)
+    assert len(full.events) >= 10
+    pd.testing.assert_frame_equal(screened.events, full.events)
+    assert np.isfinite(screened.envelope).sum() < np.isfinite(full.envelope).sum()
+
+
+@pytest.mark.parametrize("sf", [256.0, 200.0])   # odd and even block sizes
+def test_envelope_is_the_median_rectified_emg_of_each_block(sf):
+    x = add_burst(noise(120, seed=4), 40, 3.0)
+    env = detect_leg_movements(x, sf).envelope
+    n = int(round(0.05 * sf))
+    blocks = x[:len(x) // n * n].reshape(-1, n)
+    rectified = np.abs(blocks - blocks.mean(axis=1, keepdims=True))
+    expected = np.sort(rectified, axis=1)[:, n // 2]   # the median, or the upper median
+    done = np.isfinite(env)
+    assert done[::_lm.REST_DECIMATION].all() and 0.25 <= done.mean() < 0.6
+    np.testing.assert_allclose(env[done], expected[done], rtol=1e-5, atol=1e-5)
+
+
+def test_median_bounds_are_upper_bounds():
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 3, int(600 * SF)) + rng.choice([0.0, -200.0, 1e4], int(600 * SF) // 13 * 13
+                                                     + 13)[:int(600 * SF)]
+    x[::97] += 300   # spikes
+    x[:13 * 50] = 7.0   # constant blocks (median 0)
+    x[13 * 50:13 * 100] = np.tile(np.r_[np.zeros(6), np.full(7, 5.0)], 50)   # median at the edge
+    blocks, means, bounds, _ = _lm._first_pass(x, SF)
+    exact = _lm._block_medians(blocks, means, np.arange(len(blocks)))
+    assert (bounds >= exact).all()
