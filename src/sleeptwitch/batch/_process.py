@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._files import atomic_write
 from .._version import __version__
 
 __all__ = ["ScoreConfig", "ScoreResult", "process_recording"]
@@ -264,9 +265,7 @@ def _write_outputs(out: Path, path: Path, scoring: Any, summary: dict, rec: Any,
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, text)
 
 
 def _json_default(value: Any) -> Any:

@@ -528,11 +528,12 @@ def export_file(
     with _Open(ctx) as (journal, person):
         document = journal.document(person, start=start, end=end)
     if path.name.lower().endswith(".fhir.json"):
+        from .._files import atomic_write
         from ..journal import journal_to_fhir
-        from ..journal._exchange import _atomic_write
 
         bundle = journal_to_fhir(document, tz=dt.datetime.now().astimezone().tzinfo)
-        _atomic_write(path, json.dumps(bundle, indent=1, ensure_ascii=False) + "\n")
+        text = json.dumps(bundle, indent=1, ensure_ascii=False) + "\n"
+        atomic_write(path, text, private=True)
     else:
         write_journal_file(document, path)
     typer.echo(f"Wrote {len(document['nights'])} nights to {path}.")

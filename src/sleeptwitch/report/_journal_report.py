@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 import statistics
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._files import atomic_write
 from ._journal_figures import (
     TIMING_LABELS,
     factor_label,
@@ -423,20 +422,7 @@ def _inline_svg(svg: str, prefix: str, label: str) -> str:
 
 # ------------------------------------------------------------------------------------------ files
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file next to ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); a report is an ordinary document
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data)  # a report is an ordinary document, not private
 
 
 def write_journal_report(report: JournalReport, out: str | Path, *,
