@@ -7,7 +7,9 @@ same run.
   first, as when a recording is scored for the first time) and warm (file already in memory);
   the ratio target is judged on each, and both verdicts are printed. Runs are interleaved
   (read, score, read, score, ...) so that they share the machine's noise; medians are reported,
-  with the fastest and slowest run and the load average, since a busy machine moves them;
+  with the fastest and slowest run and the load average, since a busy machine moves them.
+  Scoring reads and detects the two legs on two threads (the default); the warm time with one
+  thread (``parallel_legs=False``) is reported beside it, for machines with a single core;
 - memory: peak traced allocation while scoring versus the size of the two leg signals in
   float64 (target: under 3x).
 
@@ -69,13 +71,17 @@ def main() -> int:
         config = ScoreConfig(figure=False)
         process_recording(path, config)  # warm the page cache and imports
         score = lambda p: process_recording(p, config)  # noqa: E731
+        serial = ScoreConfig(figure=False, parallel_legs=False)
+        score_serial = lambda p: process_recording(p, serial)  # noqa: E731
         times: dict[str, list[float]] = {"read_cold": [], "score_cold": [], "read_warm": [],
-                                         "score_warm": [], "detect": []}
+                                         "score_warm": [], "score_one_thread_warm": [],
+                                         "detect": []}
         for _ in range(args.repeat):  # interleaved, so all share the machine's noise
             for cold in (True, False):
                 tag = "cold" if cold else "warm"
                 times[f"read_{tag}"].append(timed(read_legs, path, cold))
                 times[f"score_{tag}"].append(timed(score, path, cold))
+            times["score_one_thread_warm"].append(timed(score_serial, path, False))
         rec = read_legs(path)
         leg_bytes = sum(s.data.nbytes for s in rec.signals.values())
         # Where the time goes: detection alone, on the two legs already in memory.
@@ -100,10 +106,14 @@ def main() -> int:
         "score_cold_s": round(med["score_cold"], 3),
         "read_two_legs_warm_s": round(med["read_warm"], 3),
         "score_warm_s": round(med["score_warm"], 3),
+        "score_one_thread_warm_s": round(med["score_one_thread_warm"], 3),
         "detect_two_legs_s": round(med["detect"], 3),
         "min_max_s": {k: [round(min(v), 3), round(max(v), 3)] for k, v in times.items()},
         "score_ratio_to_read_cold": round(med["score_cold"] / med["read_cold"], 2),
         "score_ratio_to_read_warm": round(med["score_warm"] / med["read_warm"], 2),
+        "one_thread_ratio_to_read_warm": round(med["score_one_thread_warm"] / med["read_warm"],
+                                               2),
+        "cpu_count": os.cpu_count(),
         "target_ratio": 2.0,
         "compute_s_per_hour": round(med["score_warm"] / args.hours, 3),
         "leg_signals_mb": round(leg_bytes / 1e6, 1), "peak_traced_mb": round(peak / 1e6, 1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
@@ -15,6 +16,7 @@ from sleeptwitch.io import (
     classify_annotation,
     find_leg_channels,
     hypnogram_from_annotations,
+    open_recording,
     read_events_tsv,
     read_header,
     read_hypnogram,
@@ -156,6 +158,25 @@ def test_read_selected_channels_only(tmp_path):
         read_recording(path, channels=["LATT"])
 
 
+def test_open_recording_reads_signals_on_demand_from_several_threads(tmp_path):
+    path = write_edf(tmp_path / "x.edf", simple_signals(), annotations=pd.DataFrame(
+        {"onset": [0.0], "duration": [30.0], "description": ["Sleep stage W"]}))
+    whole = read_recording(path)
+    rf = open_recording(path)
+    assert rf.duration_s == whole.duration_s and rf.start == whole.start
+    pd.testing.assert_frame_equal(rf.annotations, whole.annotations)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        signals = list(pool.map(rf.read_signal, ["lat", "EEG Fpz-Cz", "SpO2"] * 4))
+    for sig in signals:
+        ref = whole.signals[sig.name]
+        np.testing.assert_array_equal(sig.data, ref.data)
+        assert (sig.sf, sig.unit, sig.n_missing) == (ref.sf, ref.unit, 0)
+    rec = rf.recording(signals[:2])
+    assert list(rec.signals) == ["LAT", "EEG Fpz-Cz"] and rec.ch_names == whole.ch_names
+    with pytest.raises(RecordingError, match="Did you mean 'LAT'"):
+        rf.read_signal("LATT")
+
+
 def test_padding_and_nan_write(tmp_path):
     data = np.arange(300, dtype=float)
     data[5] = np.nan
@@ -234,6 +255,11 @@ def test_edf_plus_d_gap_filled_with_nan(tmp_path):
         np.testing.assert_array_equal(data[onset * spr:(onset + 1) * spr], digital[k])
     assert np.isnan(data[3 * spr:10 * spr]).all() and np.isnan(data[12 * spr:40 * spr]).all()
     assert np.isfinite(data).sum() == n * spr
+    # the reader knows how many samples it left missing; scoring uses this for the time base
+    sig = rec.signals["Leg L"]
+    assert sig.n_missing == sig.missing_samples() == int(np.isnan(data).sum()) == 35 * spr
+    no_count = Signal("x", data, sig.sf, "uV")
+    assert no_count.n_missing is None and no_count.missing_samples() == 35 * spr
 
 
 def test_edf_plus_d_sub_second_offset_and_annotations(tmp_path):
@@ -544,3 +570,26 @@ def test_we_read_edfio_files(tmp_path, fmt):
     assert rec.signals["LAT"].unit == "uV" and rec.signals["Flow"].unit == "a.u."
     assert rec.annotations[["onset", "kind", "stage", "side"]].values.tolist() == [
         [2.5, "lm", "", "left"], [10.0, "stage", "N2", ""]]
+
+
+def test_scoring_an_edf_plus_d_file_leaves_its_gaps_out_of_the_time_base(tmp_path):
+    """Reading and detection on two threads or one after the other: the same result, and the
+    samples the reader left missing (a 60-s gap) are not counted as recorded time."""
+    from sleeptwitch.batch import ScoreConfig, process_recording
+
+    rng = np.random.default_rng(4)
+    onsets = list(range(0, 120)) + list(range(180, 300))   # 240 records, a 60-s gap
+    n, spr = len(onsets), 256
+    legs = [{"label": label, "unit": "uV", "pmin": -3276.8, "pmax": 3276.7, "dmin": -32768,
+             "dmax": 32767, "digital": (rng.normal(0, 4, (n, spr)) * 10).round().astype(int)}
+            for label in ("Leg L", "Leg R")]
+    path = raw_edf(tmp_path / "d.edf", legs, n_records=n, reserved="EDF+D",
+                   tals=[keeping(o) for o in onsets])
+    results = [process_recording(path, ScoreConfig(figure=False, parallel_legs=parallel))
+               for parallel in (True, False)]
+    assert results[0].summary == results[1].summary
+    pd.testing.assert_frame_equal(results[0].events, results[1].events)
+    summary = results[0].summary
+    assert summary["recording_duration_h"] == round(300 / 3600, 3)
+    assert summary["total_sleep_time_h"] == round(240 / 3600, 3)
+    assert any("1 gaps (60.0 s) filled with NaN" in w for w in summary["warnings"])

@@ -44,12 +44,23 @@ def test_fractions_never_go_back_and_end_at_one(edf, config, tmp_path):
 def test_every_stage_is_reported(edf, tmp_path):
     calls = _reports(edf, ScoreConfig(out_dir=tmp_path, figure=False))
     stages = [s for s, _ in calls]
-    for stage in ("reading header", "reading leg channels", "detecting leg movements (left)",
-                  "detecting leg movements (right)", "scoring", "writing outputs", "done"):
+    for stage in ("reading header and annotations", "sleep stages",
+                  "reading legs and detecting leg movements (left and right)",
+                  "leg movements found (left)", "leg movements found (right)", "scoring",
+                  "writing outputs", "done"):
         assert stage in stages
     done = dict(calls)
-    assert 0 < done["detecting leg movements (left)"] < done["detecting leg movements (right)"] \
-        < done["scoring"] < done["writing outputs"] < 1
+    # the legs finish in either order; the bar moves on with each
+    first, second = sorted((done["leg movements found (left)"],
+                            done["leg movements found (right)"]))
+    assert 0 < first < second == done["scoring"] < done["writing outputs"] < 1
+
+
+def test_one_leg_after_the_other_is_reported_too(edf):
+    calls = _reports(edf, ScoreConfig(figure=False, parallel_legs=False))
+    done = dict(calls)
+    assert 0 < done["reading leg and detecting leg movements (left)"] \
+        < done["reading leg and detecting leg movements (right)"] < done["scoring"] < 1
 
 
 def test_score_cli_draws_a_bar_with_percentage_on_a_terminal(edf, tmp_path, monkeypatch):

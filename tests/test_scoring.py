@@ -193,3 +193,16 @@ def test_match_events_counts():
     m = match_events(det, ref)
     assert (m["true_positives"], m["false_positives"], m["false_negatives"]) == (1, 3, 2)
     assert m["f1"] == pytest.approx(2 / 7, abs=1e-3)
+
+
+@pytest.mark.parametrize("rules", ["wasm2016", "aasm"])
+def test_a_limit_is_not_decided_by_float_rounding(rules):
+    """127.539444 + 0.5 - 127.539444 is a hair under 0.5 in floating point; a 0.5-s LM there is
+    still an LM (and a lone LM keeps the duration it was given)."""
+    events = lms([(127.539444, 0.5, "left"), (2000.25, 10.5, "right")])
+    s = score_leg_movements(events, rules=rules, hypnogram=hyp(100))
+    # over 10 s: an LM but not a CLM by WASM, not an LM at all by AASM
+    assert s.indices["n_lm"] == {"wasm2016": 2, "aasm": 1}[rules]
+    lm = s.events[s.events["type"] == "lm"]
+    assert lm["duration"].iloc[0] == 0.5
+    assert s.events[s.events["type"] == "clm"]["onset"].tolist() == [127.539444]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,9 @@ class ScoreConfig:
     """How to score one recording. ``lm_events`` may be a TSV/EDF+ file of human-scored LMs, or
     ``"annotations"`` for the LMs annotated in the recording itself. Sleep stages come from
     ``hypnogram`` (a file), else the recording's stage annotations, else (``staging="auto"``)
-    yasa's automatic staging of its EEG (``eeg`` names the channel), else none."""
+    yasa's automatic staging of its EEG (``eeg`` names the channel), else none. With
+    ``parallel_legs`` the two legs are detected at the same time, on two threads (numpy releases
+    the GIL); the result is the same either way."""
 
     rules: str = "wasm2016"
     hypnogram: Path | None = None
@@ -35,6 +38,7 @@ class ScoreConfig:
     figure: bool = True
     staging: str = "auto"
     eeg: str | None = None
+    parallel_legs: bool = True
 
 
 @dataclass(frozen=True)
@@ -129,10 +133,11 @@ def _resolve_hypnogram(path: Path, ch_names: tuple[str, ...], rec: Any, config: 
 
 def _progress_marks(config: ScoreConfig) -> dict[str, float]:
     """Fraction of the work done when each stage starts, from rough shares of the time the
-    stages take on an 8-h recording (drawing the figure takes longest)."""
-    detect = 0.10 if config.lm_events is None else 0.0
+    stages take on an 8-h recording (drawing the figure takes longest). Each leg is read and
+    its LMs detected in one stage; with scored LMs given, the legs are not read."""
+    leg = 0.15 if config.lm_events is None else 0.0
     write = 0.0 if config.out_dir is None else 0.20 + (0.45 if config.figure else 0.0)
-    shares = {"read": 0.10, "left": detect, "right": detect, "score": 0.03, "write": write}
+    shares = {"open": 0.03, "left": leg, "right": leg, "score": 0.03, "write": write}
     total, done, marks = sum(shares.values()), 0.0, {}
     for stage, share in shares.items():
         marks[stage] = done / total
@@ -162,46 +167,30 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
 
     ``progress(stage, fraction)``, if given, is called as each stage starts, with the fraction
     of the work done so far (never decreasing), and last with ``("done", 1.0)``."""
-    from ..detect import detect_leg_movements
-    from ..io import find_leg_channels, read_header, read_recording
+    from ..io import find_leg_channels, open_recording
     from ..scoring import score_leg_movements
 
     config = config or ScoreConfig()
     marks, step = _progress_marks(config), _stepper(progress)
     path = Path(path)
-    step("reading header", 0.0)
-    header = read_header(path)
-    left, right = find_leg_channels(header.ch_names, left=config.left, right=config.right)
-    step("reading leg channels", marks["read"])
-    rec = read_recording(path, channels=[left, right])
-    warnings = list(rec.warnings)
-    duration_s = rec.duration_s
-
-    step("sleep stages", marks["left"])
-    hyp, hyp_info, staged = _resolve_hypnogram(path, header.ch_names, rec, config,
+    step("reading header and annotations", 0.0)
+    rf = open_recording(path)
+    left, right = find_leg_channels(rf.header.ch_names, left=config.left, right=config.right)
+    warnings = rf.warnings   # reading the legs may add to them
+    duration_s = rf.duration_s
+    step("sleep stages")
+    hyp, hyp_info, staged = _resolve_hypnogram(path, rf.header.ch_names, rf.recording(), config,
                                                (left, right), warnings, step)
-    ann = rec.annotations
+    ann = rf.annotations
     respiratory = ann[ann["kind"] == "respiratory"][["onset", "duration"]]
     arousals = ann[ann["kind"] == "arousal"][["onset", "duration"]]
 
-    missing_s = 0.0
     if config.lm_events is not None:
-        step("reading scored leg movements")
+        step("reading scored leg movements", marks["left"])
         lms = _lm_events_from(config.lm_events, ann)
-        lm_source = str(config.lm_events)
+        lm_source, missing_s = str(config.lm_events), 0.0
     else:
-        parts = []
-        for side, name in (("left", left), ("right", right)):
-            step(f"detecting leg movements ({side})", marks[side])
-            sig = rec.signals[name]
-            if sig.unit not in ("uV", "µV"):
-                warnings.append(f"{name}: physical unit {sig.unit!r} is not a voltage; "
-                                "amplitudes were used as if in microvolts")
-            missing_s = max(missing_s, float(np.isnan(sig.data).sum()) / sig.sf)
-            found = detect_leg_movements(sig.data, sig.sf, side=side, rules=config.rules)
-            warnings.extend(found.warnings)
-            parts.append(found.events)
-        lms = pd.concat(parts, ignore_index=True)
+        lms, missing_s = _detect_legs(rf, (left, right), config, warnings, step, marks)
         lm_source = "detected"
     step("scoring", marks["score"])
     scoring = score_leg_movements(lms, rules=config.rules, hypnogram=hyp, duration_s=duration_s,
@@ -221,8 +210,8 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
     outputs: dict[str, Path] = {}
     if config.out_dir is not None:
         step("writing outputs", marks["write"])
-        outputs = _write_outputs(Path(config.out_dir), path, scoring, summary, rec, duration_s,
-                                 config.figure)
+        outputs = _write_outputs(Path(config.out_dir), path, scoring, summary, rf.start,
+                                 duration_s, config.figure)
     if staged is not None and config.out_dir is not None:
         outputs["hypnogram"] = Path(config.out_dir) / "hypnogram.tsv"
         _atomic_write(outputs["hypnogram"], staged.to_frame().to_csv(sep="\t", index=False,
@@ -231,7 +220,45 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
     return ScoreResult(path, summary, scoring.events, outputs)
 
 
-def _write_outputs(out: Path, path: Path, scoring: Any, summary: dict, rec: Any,
+def _detect_legs(rf: Any, legs: tuple[str, str], config: ScoreConfig, warnings: list[str],
+                 step: Callable[..., None], marks: dict[str, float]) -> tuple[pd.DataFrame, float]:
+    """Read each leg channel and detect its LMs (both legs at once on two threads with
+    ``config.parallel_legs``): the LMs of both legs, and the seconds of signal missing on the
+    leg that misses most."""
+    from ..detect import detect_leg_movements
+
+    sides = dict(zip(("left", "right"), legs, strict=True))
+
+    def read_and_detect(side: str) -> tuple[Any, Any]:
+        sig = rf.read_signal(sides[side])
+        return sig, detect_leg_movements(sig.data, sig.sf, side=side, rules=config.rules)
+
+    done: dict[str, tuple[Any, Any]] = {}
+    if config.parallel_legs:
+        step("reading legs and detecting leg movements (left and right)", marks["left"])
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="sleeptwitch-leg") as pool:
+            futures = {pool.submit(read_and_detect, side): side for side in sides}
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                step(f"leg movements found ({futures[future]})",
+                     marks["right"] if len(done) == 1 else marks["score"])
+    else:
+        for side in sides:
+            step(f"reading leg and detecting leg movements ({side})", marks[side])
+            done[side] = read_and_detect(side)
+    missing_s = 0.0
+    for side in sides:   # in a fixed order, whichever leg finished first
+        sig, found = done[side]
+        if sig.unit not in ("uV", "µV"):
+            warnings.append(f"{sig.name}: physical unit {sig.unit!r} is not a voltage; "
+                            "amplitudes were used as if in microvolts")
+        warnings.extend(found.warnings)
+        missing_s = max(missing_s, sig.missing_samples() / sig.sf)
+    lms = pd.concat([done[side][1].events for side in sides], ignore_index=True)
+    return lms, missing_s
+
+
+def _write_outputs(out: Path, path: Path, scoring: Any, summary: dict, start: Any,
                    duration_s: float, figure: bool) -> dict[str, Path]:
     from ..io import write_annotations_edf
 
@@ -254,7 +281,7 @@ def _write_outputs(out: Path, path: Path, scoring: Any, summary: dict, rec: Any,
                         for t, s, p in zip(ev["type"], ev["side"], ev["in_plm_series"],
                                            strict=True)],
     })
-    write_annotations_edf(outputs["annotations"], ann, start=rec.start, duration_s=duration_s)
+    write_annotations_edf(outputs["annotations"], ann, start=start, duration_s=duration_s)
     if figure:
         from ..report import plot_leg_movements
 

@@ -13,7 +13,7 @@ from ._annotations import (
 from ._channels import find_leg_channels
 from ._common import RecordingError
 from ._edf_header import Header, SignalHeader, read_header
-from ._edf_read import read_recording
+from ._edf_read import RecordingFile, open_recording, read_recording
 from ._edf_write import write_annotations_edf, write_edf
 from ._tables import read_events_tsv, read_hypnogram
 from ._types import Recording, Signal
@@ -24,11 +24,13 @@ __all__ = [
     "Header",
     "Recording",
     "RecordingError",
+    "RecordingFile",
     "Signal",
     "SignalHeader",
     "classify_annotation",
     "find_leg_channels",
     "hypnogram_from_annotations",
+    "open_recording",
     "read_events_tsv",
     "read_header",
     "read_hypnogram",

@@ -12,7 +12,7 @@ from ._common import RecordingError, logger, resolve_name, uv_factor, verbosity
 from ._edf_header import Header, SignalHeader, read_header, record_start
 from ._types import Recording, Signal
 
-__all__ = ["read_recording"]
+__all__ = ["RecordingFile", "open_recording", "read_recording"]
 
 
 def _memmap(header: Header) -> np.memmap:
@@ -138,6 +138,106 @@ def _layout(keeping: np.ndarray, record_s: float, warnings: list[str],
     return rel, span
 
 
+class RecordingFile:
+    """An EDF, EDF+C, EDF+D, BDF or BDF+ file opened for reading: the header, the time keeping
+    and every annotation are read at once, each signal only when asked for
+    (:meth:`read_signal`, safe to call from several threads at a time). Made by
+    :func:`open_recording`.
+
+    Attributes
+    ----------
+    header : Header
+    annotations : DataFrame
+        As :attr:`Recording.annotations`.
+    start : datetime
+        Time of the first sample.
+    duration_s : float
+        Span in seconds, gaps of a discontinuous file included.
+    warnings : list of str
+        What was unusual about the file so far (reading signals may add to it).
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        header = read_header(path)
+        self.header, self._name = header, header.path.name
+        self.warnings = list(header.warnings)
+        if header.n_records_complete == 0:
+            raise RecordingError(
+                f"{self._name} is truncated: the header promises {header.n_records} data "
+                f"records of {header.record_bytes} bytes but not one is complete (the file has "
+                f"{header.path.stat().st_size} bytes). Copy the file again from its source.")
+        records = _memmap(header)
+        try:
+            keeping, rows = _record_annotations(records, header, self.warnings)
+        finally:
+            del records
+        first = float(keeping[0]) if keeping is not None else 0.0
+        self._rel = self._span = None
+        if header.fmt.endswith("+D") and keeping is not None:
+            self._rel, self._span = _layout(keeping, header.record_duration_s, self.warnings,
+                                            self._name)
+        elif header.fmt.endswith("+D"):
+            msg = "EDF+D file without time keeping; records read as contiguous"
+            self.warnings.append(msg)
+            logger.warning("%s: %s", self._name, msg)
+        self.duration_s = float(self._span if self._span is not None else (
+            header.n_records_complete * header.record_duration_s))
+        self.start = record_start(header, first)
+        self.annotations = annotations_frame((o - first, d, t) for o, d, t in rows)
+
+    def resolve(self, channel: str) -> str:
+        """The file's label for ``channel`` (exact, else case-insensitive); an error that lists
+        the labels when there is none."""
+        ch = resolve_name(channel, self.header.ch_names,
+                          fix="Pass channels=None to load them all, or pick from the list.")
+        if self.header.data_signals[ch].samples_per_record == 0:
+            raise RecordingError(
+                f"{self._name}: channel {ch!r} has 0 samples per data record (an empty "
+                "signal). Leave it out with channels=[...].")
+        return ch
+
+    def read_signal(self, channel: str) -> Signal:
+        """One channel's samples, in µV when its unit is a voltage; NaN fills EDF+D gaps."""
+        ch = self.resolve(channel)
+        sig, header = self.header.data_signals[ch], self.header
+        records = _memmap(header)
+        try:
+            digital = _digital(records, sig, header.bytes_per_sample)
+        finally:
+            del records
+        values, unit = _physical(digital, sig, ch, self._name)
+        sf = header.sf[ch]
+        if self._rel is not None and self._span is not None:
+            values, n_missing = _place(values, self._rel, sf, self._span)
+        else:
+            values, n_missing = values.reshape(-1), 0
+        # Digital values are never NaN: the only missing samples are the filled gaps.
+        return Signal(name=ch, data=values, sf=sf, unit=unit, transducer=sig.transducer,
+                      prefilter=sig.prefilter, n_missing=n_missing)
+
+    def recording(self, signals: Sequence[Signal] = ()) -> Recording:
+        """A :class:`Recording` of this file with the given signals (read by this object)."""
+        return Recording(path=self.header.path, start=self.start, duration_s=self.duration_s,
+                         signals={s.name: s for s in signals}, ch_names=self.header.ch_names,
+                         annotations=self.annotations, warnings=tuple(self.warnings),
+                         fmt=self.header.fmt)
+
+
+def open_recording(path: str | os.PathLike, *,
+                   verbose: bool | str | int | None = None) -> RecordingFile:
+    """Open a recording: read its header, time keeping and annotations, and leave the signals
+    to :meth:`RecordingFile.read_signal` (for reading channels one at a time or on several
+    threads). :func:`read_recording` reads everything asked for at once.
+
+    Raises
+    ------
+    RecordingError
+        Missing, unreadable or truncated file.
+    """
+    with verbosity(verbose):
+        return RecordingFile(path)
+
+
 def read_recording(path: str | os.PathLike, *, channels: Sequence[str] | None = None,
                    verbose: bool | str | int | None = None) -> Recording:
     """Read an EDF, EDF+C, EDF+D, BDF or BDF+ recording.
@@ -166,72 +266,31 @@ def read_recording(path: str | os.PathLike, *, channels: Sequence[str] | None = 
         Missing or unreadable file, unknown channel, or no complete data record.
     """
     with verbosity(verbose):
-        header = read_header(path)
-        name = header.path.name
-        warnings = list(header.warnings)
-        if header.n_records_complete == 0:
-            raise RecordingError(
-                f"{name} is truncated: the header promises {header.n_records} data records "
-                f"of {header.record_bytes} bytes but not one is complete (the file has "
-                f"{header.path.stat().st_size} bytes). Copy the file again from its source.")
-        available = header.data_signals
+        rf = RecordingFile(path)
         if channels is None:
-            wanted = list(header.ch_names)
+            wanted = list(rf.header.ch_names)
         else:
             if isinstance(channels, str):
                 channels = [channels]
-            wanted = list(dict.fromkeys(
-                resolve_name(c, header.ch_names,
-                             fix="Pass channels=None to load them all, or pick from the list.")
-                for c in channels))
+            wanted = list(dict.fromkeys(rf.resolve(c) for c in channels))
         for ch in wanted:
-            if available[ch].samples_per_record == 0:
-                raise RecordingError(
-                    f"{name}: channel {ch!r} has 0 samples per data record (an empty signal). "
-                    "Leave it out with channels=[...].")
-        records = _memmap(header)
-        try:
-            keeping, rows = _record_annotations(records, header, warnings)
-            first = float(keeping[0]) if keeping is not None else 0.0
-            rel = span = None
-            if header.fmt.endswith("+D") and keeping is not None:
-                rel, span = _layout(keeping, header.record_duration_s, warnings, name)
-            elif header.fmt.endswith("+D"):
-                msg = "EDF+D file without time keeping; records read as contiguous"
-                warnings.append(msg)
-                logger.warning("%s: %s", name, msg)
-            duration_s = span if span is not None else (
-                header.n_records_complete * header.record_duration_s)
-            signals = {}
-            for ch in wanted:
-                sig = available[ch]
-                digital = _digital(records, sig, header.bytes_per_sample)
-                values, unit = _physical(digital, sig, ch, name)
-                sf = header.sf[ch]
-                if rel is not None and span is not None:
-                    values = _place(values, rel, sf, span)
-                else:
-                    values = values.reshape(-1)
-                signals[ch] = Signal(name=ch, data=values, sf=sf, unit=unit,
-                                     transducer=sig.transducer, prefilter=sig.prefilter)
-        finally:
-            del records
-        annotations = annotations_frame((o - first, d, t) for o, d, t in rows)
-        logger.info("%s: read %d of %d channels, %.1f s, %d annotations", name, len(signals),
-                    len(header.ch_names), duration_s, len(annotations))
-        return Recording(path=header.path, start=record_start(header, first),
-                         duration_s=float(duration_s), signals=signals,
-                         ch_names=header.ch_names, annotations=annotations,
-                         warnings=tuple(warnings), fmt=header.fmt)
+            rf.resolve(ch)   # every name checked before any signal is read
+        rec = rf.recording([rf.read_signal(ch) for ch in wanted])
+        logger.info("%s: read %d of %d channels, %.1f s, %d annotations", rf.header.path.name,
+                    len(rec.signals), len(rf.header.ch_names), rec.duration_s,
+                    len(rec.annotations))
+        return rec
 
 
-def _place(values: np.ndarray, rel: np.ndarray, sf: float, span: float) -> np.ndarray:
-    """Put each record at its onset on a NaN-filled timeline (vectorised)."""
+def _place(values: np.ndarray, rel: np.ndarray, sf: float,
+           span: float) -> tuple[np.ndarray, int]:
+    """Put each record at its onset on a NaN-filled timeline (vectorised); also the number of
+    samples left NaN."""
     n_rec, spr = values.shape
     starts = np.rint(rel * sf).astype(np.int64)
     if n_rec and np.array_equal(starts, np.arange(n_rec) * spr):
-        return values.reshape(-1)  # no gaps after all
+        return values.reshape(-1), 0  # no gaps after all
     total = max(int(np.rint(span * sf)), int(starts.max()) + spr if n_rec else 0)
     out = np.full(total, np.nan)
     out[(starts[:, None] + np.arange(spr)).reshape(-1)] = values.reshape(-1)
-    return out
+    return out, int(np.isnan(out).sum())

@@ -36,6 +36,9 @@ class Signal:
         ``"uV"`` after conversion; any other unit (``"%"``, ``"degC"``...) as in the file.
     transducer, prefilter : str
         As written in the file header.
+    n_missing : int, optional
+        How many samples are NaN, when the reader knows it (it fills the gaps itself); None
+        when not known. :meth:`missing_samples` counts them in that case.
     """
 
     name: str
@@ -44,6 +47,13 @@ class Signal:
     unit: str
     transducer: str = ""
     prefilter: str = ""
+    n_missing: int | None = None
+
+    def missing_samples(self) -> int:
+        """Number of samples the recording does not have (NaN in ``data``)."""
+        if self.n_missing is not None:
+            return self.n_missing
+        return int(np.isnan(self.data).sum())
 
     @property
     def duration_s(self) -> float:

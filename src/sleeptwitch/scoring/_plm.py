@@ -32,6 +32,9 @@ EVENT_COLUMNS = ["onset", "duration", "type", "side", "stage", "peak_amplitude_u
                  "candidate_id", "n_lms", "is_clm", "in_plm_series", "in_plm_nr_series",
                  "series_id", "respiratory_related", "arousal_related", "imi_s"]
 IMI_BINS_S = np.arange(0, 92, 2.0)
+# Durations compared with the rules' limits are differences of times in seconds: a microsecond
+# of slack keeps float rounding (127.5394 + 0.5 - 127.5394 < 0.5) from deciding a limit.
+TIME_EPS_S = 1e-6
 
 
 @dataclass(frozen=True)
@@ -143,88 +146,75 @@ def score_leg_movements(lms: pd.DataFrame, *, rules: str | RuleSet = "wasm2016",
     """
     rs = load_rules(rules)
     warnings: list[str] = []
-    lms = lms.copy()
     for col in ("onset", "duration", "side"):
         if col not in lms.columns:
             raise ValueError(f"LM events need a {col!r} column; got columns {list(lms.columns)}")
-    bad = ~lms["side"].isin(["left", "right"])
+    side_names = lms["side"].to_numpy()
+    bad = ~np.isin(side_names, ["left", "right"])
     if bad.any():
         raise ValueError(f"LM side must be 'left' or 'right'; row {int(np.flatnonzero(bad)[0])} "
-                         f"has {lms['side'][bad].iloc[0]!r}")
-    if "peak_amplitude_uv" not in lms.columns:
-        lms["peak_amplitude_uv"] = np.nan
-    lms = lms.sort_values(["onset", "side"], kind="stable").reset_index(drop=True)
+                         f"has {side_names[bad][0]!r}")
+    # The LMs as arrays (side 0 = left, 1 = right), sorted by onset, left before right.
+    on = lms["onset"].to_numpy(float)
+    dur = lms["duration"].to_numpy(float)
+    side = (side_names == "right").astype(np.int8)
+    peak = (lms["peak_amplitude_uv"].to_numpy(float) if "peak_amplitude_uv" in lms.columns
+            else np.full(len(on), np.nan))
+    order = np.lexsort((side, on))
+    on, dur, side, peak = on[order], dur[order], side[order], peak[order]
 
     # 1. LMs by the rule set's duration limits, and same-leg merging (WASM)
-    if rs.same_leg_merge_gap_s is not None and len(lms):
+    if rs.same_leg_merge_gap_s is not None and len(on):
         parts = []
-        for side, g in lms.groupby("side", sort=True):
-            g = g.sort_values("onset")
-            on, off = g["onset"].to_numpy(), (g["onset"] + g["duration"]).to_numpy()
-            grp = _merge_runs(on, off, rs.same_leg_merge_gap_s)
-            merged = pd.DataFrame({"onset": pd.Series(on).groupby(grp).min(),
-                                   "offset": pd.Series(off).groupby(grp).max(),
-                                   "peak_amplitude_uv": pd.Series(
-                                       g["peak_amplitude_uv"].to_numpy()).groupby(grp).max()})
-            merged["side"] = side
-            parts.append(merged)
-        lms = pd.concat(parts, ignore_index=True)
-        lms["duration"] = lms.pop("offset") - lms["onset"]
-        lms = lms.sort_values(["onset", "side"], kind="stable").reset_index(drop=True)
-    keep = lms["duration"] >= rs.min_duration_s
+        for leg in (0, 1):
+            mine = side == leg
+            grp = _merge_runs(on[mine], on[mine] + dur[mine], rs.same_leg_merge_gap_s)
+            m_on, m_dur, m_peak, _ = _merge(on[mine], dur[mine], peak[mine], grp)
+            parts.append((m_on, m_dur, m_peak, np.full(len(m_on), leg, dtype=np.int8)))
+        on, dur, peak, side = (np.concatenate(a) for a in zip(*parts, strict=True))
+        order = np.lexsort((side, on))
+        on, dur, side, peak = on[order], dur[order], side[order], peak[order]
+    off = on + dur
+    keep = dur >= rs.min_duration_s - TIME_EPS_S
     if rs.max_duration_s is not None:
-        keep &= lms["duration"] <= rs.max_duration_s
-    lms = lms[keep].reset_index(drop=True)
+        keep &= dur <= rs.max_duration_s + TIME_EPS_S
 
     # 2. AASM: LMs near respiratory events are not scored at all
     if rs.respiratory == "exclude":
-        near = _near(lms["onset"].to_numpy(), (lms["onset"] + lms["duration"]).to_numpy(),
-                     respiratory, rs.respiratory_window[0], rs.respiratory_window[1],
-                     anchor="start")
-        lms = lms[~near].reset_index(drop=True)
+        keep &= ~_near(on, off, respiratory, rs.respiratory_window[0], rs.respiratory_window[1],
+                       anchor="start")
+    on, off, side, peak, dur = on[keep], off[keep], side[keep], peak[keep], dur[keep]
 
     # 3. candidate LMs: bilateral merging
-    on = lms["onset"].to_numpy(float)
-    off = on + lms["duration"].to_numpy(float)
     grp = _merge_runs(on, off, rs.bilateral_gap_s, by_onset=rs.bilateral_merge == "onset")
-    lms["candidate_id"] = grp
-    g = lms.groupby("candidate_id", sort=True)
-    cand = pd.DataFrame({
-        "onset": g["onset"].min(),
-        "offset": (lms["onset"] + lms["duration"]).groupby(lms["candidate_id"]).max(),
-        "n_lms": g.size(),
-        "n_sides": g["side"].nunique(),
-        "first_side": g["side"].first(),
-        "peak_amplitude_uv": g["peak_amplitude_uv"].max(),
-    }) if len(lms) else pd.DataFrame(columns=["onset", "offset", "n_lms", "n_sides",
-                                              "first_side", "peak_amplitude_uv"])
-    cand["duration"] = cand["offset"] - cand["onset"]
-    bilateral = cand["n_sides"] > 1
-    cand["side"] = np.where(bilateral, "bilateral", cand["first_side"])
-    is_clm = (cand["duration"] >= rs.min_duration_s) & (cand["duration"] <= rs.clm_max_duration_s)
+    c_on, c_dur, c_peak, first = _merge(on, dur, peak, grp)
+    c_off = c_on + c_dur
+    c_n = np.diff(np.append(first, len(on))).astype(int)
+    if first.size:
+        bilateral = np.minimum.reduceat(side, first) != np.maximum.reduceat(side, first)
+        c_side = np.where(bilateral, "bilateral", np.where(side[first] == 1, "right", "left"))
+    else:
+        bilateral, c_side = np.zeros(0, dtype=bool), np.zeros(0, dtype="<U9")
+    long_enough = c_dur >= rs.min_duration_s - TIME_EPS_S
+    clm = long_enough & (c_dur <= rs.clm_max_duration_s + TIME_EPS_S)
     if rs.clm_max_duration_bilateral_s is not None:
-        is_clm = np.where(bilateral, (cand["duration"] >= rs.min_duration_s)
-                          & (cand["duration"] <= rs.clm_max_duration_bilateral_s)
-                          & (cand["n_lms"] <= rs.clm_max_lms_bilateral), is_clm)
-    cand["is_clm"] = np.asarray(is_clm, dtype=bool)
-    c_on, c_off = cand["onset"].to_numpy(float), cand["offset"].to_numpy(float)
+        clm = np.where(bilateral, long_enough
+                       & (c_dur <= rs.clm_max_duration_bilateral_s + TIME_EPS_S)
+                       & (c_n <= rs.clm_max_lms_bilateral), clm)
 
     # 4. respiratory (WASM flag) and arousal association, stages
     if rs.respiratory == "flag":
-        cand["respiratory_related"] = _near(c_on, c_off, respiratory, *rs.respiratory_window)
+        resp = _near(c_on, c_off, respiratory, *rs.respiratory_window)
     else:
-        cand["respiratory_related"] = False
-    cand["arousal_related"] = _near(c_on, c_off, arousals, -rs.arousal_gap_s, rs.arousal_gap_s,
-                                    anchor="start")
-    cand["stage"] = _stage_at(c_on, hypnogram)
+        resp = np.zeros(len(c_on), dtype=bool)
+    arousal = _near(c_on, c_off, arousals, -rs.arousal_gap_s, rs.arousal_gap_s, anchor="start")
+    c_stage = _stage_at(c_on, hypnogram)
 
     # 5. PLM series (all CLMs) and PLMnr series (rCLMs break and do not count)
-    clm = cand["is_clm"].to_numpy(bool)
-    cand["series_id"] = _series(c_on, clm, rs)
-    cand["in_plm_series"] = cand["series_id"] >= 0
-    cand["in_plm_nr_series"] = _series(c_on, clm & ~cand["respiratory_related"].to_numpy(bool),
-                                       rs) >= 0
-    cand["imi_s"] = np.concatenate(([np.nan], np.diff(c_on))) if len(c_on) else []
+    series_id = _series(c_on, clm, rs)
+    in_series = series_id >= 0
+    in_nr_series = _series(c_on, clm & ~resp, rs) >= 0
+    imi = np.concatenate(([np.nan], np.diff(c_on))) if len(c_on) else np.zeros(0)
 
     # 6. time base and indices
     if hypnogram is not None:
@@ -238,46 +228,81 @@ def score_leg_movements(lms: pd.DataFrame, *, rules: str | RuleSet = "wasm2016",
         wake_h = 0.0
         warnings.append("no sleep staging: the whole recording counts as sleep, so the indices "
                         "are per hour of recording (PLMS ~ PLM) and PLMW is not computed")
-    asleep = np.isin(cand["stage"].to_numpy(), SLEEP_STAGES) if hypnogram is not None else \
-        np.ones(len(cand), dtype=bool)
-    awake = cand["stage"].to_numpy() == "W"
-    lm_stage = _stage_at(lms["onset"].to_numpy(float), hypnogram)
+    asleep = np.isin(c_stage, SLEEP_STAGES) if hypnogram is not None else \
+        np.ones(len(c_on), dtype=bool)
+    awake = c_stage == "W"
+    lm_stage = _stage_at(on, hypnogram)
     lm_asleep = np.isin(lm_stage, SLEEP_STAGES) if hypnogram is not None else \
-        np.ones(len(lms), dtype=bool)
+        np.ones(len(on), dtype=bool)
 
     def per(count: float, hours: float) -> float | None:
         return round(count / hours, 2) if hours > 0 else None
 
-    in_series = cand["in_plm_series"].to_numpy(bool)
-    sleep_imi = cand["imi_s"].to_numpy(float)[asleep & clm][1:] if len(cand) else np.array([])
+    sleep_imi = imi[asleep & clm][1:]
     indices = {
         "total_sleep_time_h": round(tst_h, 3),
         "wake_time_h": round(wake_h, 3),
-        "n_lm": int(len(lms)),
+        "n_lm": int(len(on)),
         "n_clm": int(clm.sum()),
         "n_plm": int(in_series.sum()),
         "n_plms": int((in_series & asleep).sum()),
-        "n_plms_nr": int((cand["in_plm_nr_series"].to_numpy(bool) & asleep).sum()),
+        "n_plms_nr": int((in_nr_series & asleep).sum()),
         "n_plmw": int((in_series & awake).sum()),
-        "n_series": int(cand["series_id"].max() + 1) if len(cand) else 0,
+        "n_series": int(series_id.max() + 1) if len(c_on) else 0,
         "lm_index": per(lm_asleep.sum(), tst_h),
         "clm_index": per((clm & asleep).sum(), tst_h),
         "plms_index": per((in_series & asleep).sum(), tst_h),
-        "plms_nr_index": per((cand["in_plm_nr_series"].to_numpy(bool) & asleep).sum(), tst_h),
+        "plms_nr_index": per((in_nr_series & asleep).sum(), tst_h),
         "plmw_index": per((in_series & awake).sum(), wake_h),
-        "rclm_index": per((cand["respiratory_related"].to_numpy(bool) & asleep).sum(), tst_h),
-        "plm_arousal_index": per((in_series & asleep
-                                  & cand["arousal_related"].to_numpy(bool)).sum(), tst_h),
+        "rclm_index": per((resp & asleep).sum(), tst_h),
+        "plm_arousal_index": per((in_series & asleep & arousal).sum(), tst_h),
         "periodicity_index": _periodicity(sleep_imi, rs),
     }
     hist = np.histogram(sleep_imi[np.isfinite(sleep_imi)], bins=IMI_BINS_S)[0]
     imi_hist = pd.DataFrame({"imi_from_s": IMI_BINS_S[:-1], "imi_to_s": IMI_BINS_S[1:],
                              "count": hist})
-    events = _events_table(lms, cand, lm_stage)
+    # One row per LM (carrying its candidate's flags), then one per candidate.
+    n_lm, n_cand = len(on), len(c_on)
+    rows = {
+        "onset": np.concatenate((on, c_on)), "duration": np.concatenate((dur, c_dur)),
+        "type": np.concatenate((np.full(n_lm, "lm", dtype=object),
+                                np.where(clm, "clm", "non_clm").astype(object))),
+        "side": np.concatenate((np.where(side == 1, "right", "left"), c_side)).astype(object),
+        "stage": np.concatenate((lm_stage, c_stage)),
+        "peak_amplitude_uv": np.concatenate((peak, c_peak)),
+        "candidate_id": np.concatenate((grp, np.arange(n_cand))),
+        "n_lms": np.concatenate((np.ones(n_lm, dtype=int), c_n)),
+        "is_clm": np.concatenate((clm[grp], clm)),
+        "in_plm_series": np.concatenate((in_series[grp], in_series)),
+        "in_plm_nr_series": np.concatenate((in_nr_series[grp], in_nr_series)),
+        "series_id": np.concatenate((series_id[grp], series_id)),
+        "respiratory_related": np.concatenate((resp[grp], resp)),
+        "arousal_related": np.concatenate((arousal[grp], arousal)),
+        "imi_s": np.concatenate((np.full(n_lm, np.nan), imi)),
+    }
+    # by onset, then type (clm < lm < non_clm); a stable sort keeps LMs before candidates
+    rank = np.concatenate((np.ones(n_lm, dtype=np.int8), np.where(clm, 0, 2).astype(np.int8)))
+    order = np.lexsort((rank, rows["onset"]))
+    events = pd.DataFrame({c: rows[c][order] for c in EVENT_COLUMNS})
     params = {"rules": rs.id, "rules_version": rs.version, "rule_set": rs.as_dict(),
               "version": __version__}
     return PlmScoring(events, indices, params, imi_hist, tuple(warnings),
                       None if hypnogram is None else np.asarray(hypnogram))
+
+
+def _merge(on: np.ndarray, dur: np.ndarray, peak: np.ndarray,
+           grp: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Events (sorted by onset) merged by their group ids (non-decreasing): onset, duration (the
+    original one for an event left alone), peak (NaN only when all are NaN) of each group, and
+    the index of its first event."""
+    if len(grp) == 0:
+        return on[:0], dur[:0], peak[:0], np.zeros(0, dtype=int)
+    first = np.flatnonzero(np.diff(grp, prepend=-1))
+    m_on = np.minimum.reduceat(on, first)
+    m_end = np.maximum.reduceat(on + dur, first)
+    alone = np.diff(np.append(first, len(on))) == 1
+    m_dur = np.where(alone, dur[first], m_end - m_on)
+    return m_on, m_dur, np.fmax.reduceat(peak, first), first
 
 
 def _periodicity(imi: np.ndarray, rs: RuleSet) -> float | None:
@@ -289,37 +314,3 @@ def _periodicity(imi: np.ndarray, rs: RuleSet) -> float | None:
     edges = np.flatnonzero(padded[1:] != padded[:-1])
     lengths = edges[1::2] - edges[::2]
     return round(float(lengths[lengths >= 3].sum() / imi.size), 3)
-
-
-def _events_table(lms: pd.DataFrame, cand: pd.DataFrame, lm_stage: np.ndarray) -> pd.DataFrame:
-    per_lm = cand.reindex(lms["candidate_id"]).reset_index(drop=True) if len(lms) else cand
-    lm_rows = pd.DataFrame({
-        "onset": lms["onset"].to_numpy(float), "duration": lms["duration"].to_numpy(float),
-        "type": "lm", "side": lms["side"].to_numpy(), "stage": lm_stage,
-        "peak_amplitude_uv": lms["peak_amplitude_uv"].to_numpy(float),
-        "candidate_id": lms["candidate_id"].to_numpy(int), "n_lms": 1,
-        "is_clm": per_lm["is_clm"].to_numpy(bool) if len(lms) else [],
-        "in_plm_series": per_lm["in_plm_series"].to_numpy(bool) if len(lms) else [],
-        "in_plm_nr_series": per_lm["in_plm_nr_series"].to_numpy(bool) if len(lms) else [],
-        "series_id": per_lm["series_id"].to_numpy(int) if len(lms) else [],
-        "respiratory_related": per_lm["respiratory_related"].to_numpy(bool) if len(lms) else [],
-        "arousal_related": per_lm["arousal_related"].to_numpy(bool) if len(lms) else [],
-        "imi_s": np.nan,
-    })
-    cand_rows = pd.DataFrame({
-        "onset": cand["onset"].to_numpy(float), "duration": cand["duration"].to_numpy(float),
-        "type": np.where(cand["is_clm"].to_numpy(bool), "clm", "non_clm"),
-        "side": cand["side"].to_numpy(), "stage": cand["stage"].to_numpy(),
-        "peak_amplitude_uv": cand["peak_amplitude_uv"].to_numpy(float),
-        "candidate_id": cand.index.to_numpy(int), "n_lms": cand["n_lms"].to_numpy(int),
-        "is_clm": cand["is_clm"].to_numpy(bool),
-        "in_plm_series": cand["in_plm_series"].to_numpy(bool),
-        "in_plm_nr_series": cand["in_plm_nr_series"].to_numpy(bool),
-        "series_id": cand["series_id"].to_numpy(int),
-        "respiratory_related": cand["respiratory_related"].to_numpy(bool),
-        "arousal_related": cand["arousal_related"].to_numpy(bool),
-        "imi_s": cand["imi_s"].to_numpy(float),
-    })
-    events = pd.concat([lm_rows, cand_rows], ignore_index=True)
-    events = events.sort_values(["onset", "type"], kind="stable").reset_index(drop=True)
-    return events[EVENT_COLUMNS]
