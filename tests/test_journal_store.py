@@ -77,6 +77,52 @@ def test_json_round_trip_loses_nothing(journal_url):
         assert journal.document("Sam") == validate_document(DOC)
 
 
+EXTREME_VALUES = {"tiny": 8.674098755396067e-308, "sum": 0.1 + 0.2, "huge": 1.7976931348623157e308,
+                  "big_int": 2**53 + 1, "negative": -1e-300, "zero": 0}
+
+
+def test_exposure_values_come_back_exactly(journal_url):
+    """Numbers at the edges of float64 (SQLite once kept bare numbers as REALs and rounded
+    them) come back bit for bit, integers as integers."""
+    with Journal.open(journal_url) as journal:
+        journal.set_exposures("2026-11-01", EXTREME_VALUES)
+        got = journal.night("2026-11-01")["exposures"]
+    assert got == EXTREME_VALUES
+    assert all(type(got[k]) is type(v) for k, v in EXTREME_VALUES.items())
+
+
+def test_a_journal_made_by_the_first_schema_is_upgraded_without_loss(tmp_path):
+    """A journal written at revision 0001 (exposure values in a JSON column) is migrated on
+    open: its rows are all there, and new values are then kept exactly."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", "sleeptwitch.journal:migrations")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001_initial")
+        connection.exec_driver_sql("INSERT INTO person (id, name) VALUES (1, 'Sam')")
+        connection.exec_driver_sql("INSERT INTO night (id, person_id, date) "
+                                   "VALUES (1, 1, '2026-11-01')")
+        connection.exec_driver_sql(
+            "INSERT INTO exposure (night_id, name, value) VALUES "
+            "(1, 'caffeine_mg', '300'), (1, 'beers', '1.5'), (1, 'medications', "
+            "'[\"melatonin\"]'), (1, 'late_coding', 'true'), (1, 'caffeine_last', '\"16:30\"')")
+    engine.dispose()
+    with Journal.open(url) as journal:
+        with journal.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() \
+                == HEAD_REVISION
+        assert journal.night("2026-11-01", "Sam")["exposures"] == {
+            "caffeine_mg": 300, "beers": 1.5, "medications": ["melatonin"],
+            "late_coding": True, "caffeine_last": "16:30"}
+        journal.set_exposures("2026-11-01", {"tiny": EXTREME_VALUES["tiny"]}, "Sam")
+        assert journal.night("2026-11-01", "Sam")["exposures"]["tiny"] == EXTREME_VALUES["tiny"]
+
+
 def test_edit_and_delete(journal_url):
     with Journal.open(journal_url) as journal:
         journal.import_document(DOC)

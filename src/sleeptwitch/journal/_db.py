@@ -24,7 +24,7 @@ __all__ = ["ENV_VAR", "HEAD_REVISION", "default_database_path", "resolve_url", "
 
 ENV_VAR = "SLEEPTWITCH_DATABASE_URL"
 #: The newest migration; a test checks it against the Alembic scripts.
-HEAD_REVISION = "0001_initial"
+HEAD_REVISION = "0002_exposure_value_text"
 
 
 def default_database_path() -> Path:

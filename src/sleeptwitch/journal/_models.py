@@ -7,6 +7,7 @@ A column left NULL means "not recorded", never "no".
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import (
@@ -21,12 +22,32 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "Person", "Night", "Episode", "Exposure", "SavedAssessment"]
+__all__ = ["Base", "Person", "Night", "Episode", "Exposure", "SavedAssessment", "JSONText"]
+
+
+class JSONText(TypeDecorator):
+    """JSON stored as TEXT. SQLite gives a column declared ``JSON`` numeric affinity, so a value
+    that is a bare number is kept as a REAL and comes back as SQLite rounds it
+    (8.674098755396067e-308 returns as ...066e-308); TEXT keeps the JSON exactly as written."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else json.dumps(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+
+# A factor's value may be a bare number: exact as TEXT on SQLite, JSON elsewhere.
+EXPOSURE_VALUE = JSON().with_variant(JSONText(), "sqlite")
 
 _NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -125,7 +146,7 @@ class Exposure(Base):
     night_id: Mapped[int] = mapped_column(ForeignKey("night.id", ondelete="CASCADE"),
                                           index=True)
     name: Mapped[str] = mapped_column(String(40))
-    value: Mapped[Any] = mapped_column(JSON)
+    value: Mapped[Any] = mapped_column(EXPOSURE_VALUE)
 
     night: Mapped[Night] = relationship(back_populates="exposures")
 
