@@ -250,6 +250,36 @@ def test_patient_words_for_a_patient(stored, knowledge, tmp_path):
     assert report.assessment["watch_for"]   # a patient sees the warning signs to watch for
 
 
+def test_an_assessment_saved_in_patient_words_is_shown_in_the_reports_words(stored, knowledge,
+                                                                           tmp_path):
+    """Saved from `journal assess --audience patient`, shown in a clinician's report: assessed
+    again from the saved intake in the clinician's words, with the same outcome. Under another
+    knowledge version it is shown as saved, and the report says whose words those are."""
+    patient_intake = {**INTAKE, "audience": "patient"}
+    saved_for_patient = {"created_at": "2026-03-05T08:00:00", "intake": patient_intake,
+                         "result": assess(patient_intake, knowledge).to_dict()}
+    clinician = assess(INTAKE, knowledge).to_dict()
+    patient_texts = [rf["text"] for rf in saved_for_patient["result"]["red_flags"]]
+    clinician_texts = [rf["text"] for rf in clinician["red_flags"]]
+    assert patient_texts != clinician_texts   # otherwise this test could not fail
+
+    report = build_journal_report(stored["document"], None, saved_for_patient, start=START,
+                                  end=END, knowledge=knowledge)
+    view = report.assessment
+    assert [rf["text"] for rf in view["red_flags"]] == clinician_texts
+    assert view["audience"] == "clinician" and view["triage"] == clinician["triage"]
+    text = write_journal_report(report, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "worded for clinician" in text
+
+    older = json.loads(json.dumps(saved_for_patient))
+    older["result"]["knowledge_version"] = "0.0.1-older"
+    report = build_journal_report(stored["document"], None, older, start=START, end=END,
+                                  knowledge=knowledge)
+    assert [rf["text"] for rf in report.assessment["red_flags"]] == patient_texts
+    text = write_journal_report(report, tmp_path / "r2.html").read_text(encoding="utf-8")
+    assert "worded for patient" in text
+
+
 def test_no_record_nights_differ_from_zero_nights(stored):
     from matplotlib.patches import Rectangle
 

@@ -171,12 +171,38 @@ def _in_intake(intake: Mapping[str, Any], name: str, value: Any) -> bool:
     return have is not None and have == value
 
 
+def _outcome(result: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What an assessment decided, apart from its wording."""
+    return (result.get("triage"), bool(result.get("provisional")),
+            tuple(rf.get("id") for rf in result.get("red_flags", ())),
+            tuple((c.get("id"), c.get("likelihood")) for c in result.get("conditions", ())))
+
+
+def _in_words_of(record: Mapping[str, Any], audience: str, k: Any) -> Mapping[str, Any]:
+    """The saved assessment in ``audience``'s words: assessed again from its saved intake (the
+    age in it is the age then) when it was saved for someone else under this same knowledge
+    version, and kept as saved unless the outcome is exactly the one saved."""
+    result, intake = record.get("result", record), record.get("intake")
+    if (not isinstance(intake, Mapping) or not isinstance(result, Mapping)
+            or result.get("audience") == audience
+            or str(result.get("knowledge_version")) != str(k.version)):
+        return result
+    from ..triage import IntakeError, assess
+
+    try:
+        again = assess(dict(intake), k, audience=audience).to_dict()
+    except (IntakeError, ValueError):
+        return result
+    return again if _outcome(again) == _outcome(result) else result
+
+
 def _assessment_view(record: Mapping[str, Any], audience: str, k: Any,
                      say: Callable[[str], dict[str, Any]], cite: _Citer) -> dict[str, Any]:
     result = record.get("result", record)
     if not isinstance(result, Mapping) or "triage" not in result:
         raise ValueError("assessment: expected Journal.latest_assessment() or "
                          "Assessment.to_dict() output (with 'triage').")
+    result = _in_words_of(record, audience, k)
     triage = result["triage"]
     _check_option("assessment triage", triage, tuple(LEVEL_LABELS))
     view: dict[str, Any] = {
@@ -597,7 +623,8 @@ def _pdf(report: JournalReport, pngs: Mapping[str, bytes]) -> bytes:
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
         parts: list[Any] = [
             p(f"saved {escape(str(a['created_at'] or '–'))} · knowledge "
-              f"{escape(str(a['knowledge_version'] or '–'))}", small)]
+              f"{escape(str(a['knowledge_version'] or '–'))} · worded for "
+              f"{escape(str(a['audience'] or '–'))}", small)]
         if a["patterns_found"]:
             parts.append(msg(a["patterns_found"], small))
         parts += [Spacer(1, 1 * mm), level]
