@@ -593,3 +593,30 @@ def test_scoring_an_edf_plus_d_file_leaves_its_gaps_out_of_the_time_base(tmp_pat
     assert summary["recording_duration_h"] == round(300 / 3600, 3)
     assert summary["total_sleep_time_h"] == round(240 / 3600, 3)
     assert any("1 gaps (60.0 s) filled with NaN" in w for w in summary["warnings"])
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"pmin": 5, "pmax": 5}, "values cannot be scaled from an empty range"),
+    ({"dmin": 7, "dmax": 7}, "values cannot be scaled from an empty range"),
+])
+def test_an_unreadable_leg_stops_scoring_before_anything_else(tmp_path, monkeypatch, change,
+                                                              message):
+    """A leg channel whose values cannot be scaled is reported at once, before sleep staging
+    (which can take minutes), and reading it alone gives the same error."""
+    import sleeptwitch.batch._process as process
+    from sleeptwitch.batch import ScoreConfig, process_recording
+
+    n = 30
+    legs = [{"label": label, "unit": "uV", "pmin": -3276.8, "pmax": 3276.7, "dmin": -32768,
+             "dmax": 32767, "digital": ramp(n, 256)} for label in ("Leg L", "Leg R")]
+    legs[0].update(change)
+    path = raw_edf(tmp_path / "bad.edf", legs, n_records=n)
+    staged = []
+    monkeypatch.setattr(process, "_resolve_hypnogram",
+                        lambda *args: staged.append(args) or (None, {}, None))
+    with pytest.raises(RecordingError, match=f"'Leg L' .*{message}"):
+        process_recording(path, ScoreConfig(figure=False))
+    assert staged == []
+    with pytest.raises(RecordingError, match=message):
+        read_recording(path, channels=["Leg L"])
+    assert read_recording(path, channels=["Leg R"]).signals["Leg R"].data.size == n * 256

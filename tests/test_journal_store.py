@@ -110,7 +110,13 @@ def test_a_journal_made_by_the_first_schema_is_upgraded_without_loss(tmp_path):
         connection.exec_driver_sql(
             "INSERT INTO exposure (night_id, name, value) VALUES "
             "(1, 'caffeine_mg', '300'), (1, 'beers', '1.5'), (1, 'medications', "
-            "'[\"melatonin\"]'), (1, 'late_coding', 'true'), (1, 'caffeine_last', '\"16:30\"')")
+            "'[\"melatonin\"]'), (1, 'late_coding', 'true'), (1, 'caffeine_last', '\"16:30\"'),"
+            "(1, 'sum', '0.30000000000000004'), (1, 'third', '0.3333333333333333'), "
+            "(1, 'huge', '1.7976931348623157e+308'), (1, 'big_int', '9007199254740993')")
+        # what revision 0001 did with bare numbers: kept them as SQLite REALs and INTEGERs
+        assert dict(connection.exec_driver_sql(
+            "SELECT name, typeof(value) FROM exposure WHERE name IN ('sum', 'big_int')").all()) \
+            == {"sum": "real", "big_int": "integer"}
     engine.dispose()
     with Journal.open(url) as journal:
         with journal.engine.connect() as conn:
@@ -118,7 +124,9 @@ def test_a_journal_made_by_the_first_schema_is_upgraded_without_loss(tmp_path):
                 == HEAD_REVISION
         assert journal.night("2026-11-01", "Sam")["exposures"] == {
             "caffeine_mg": 300, "beers": 1.5, "medications": ["melatonin"],
-            "late_coding": True, "caffeine_last": "16:30"}
+            "late_coding": True, "caffeine_last": "16:30", "sum": 0.1 + 0.2, "third": 1 / 3,
+            "huge": 1.7976931348623157e308, "big_int": 2**53 + 1}
+        validate_document(journal.document("Sam"))   # still a valid journal to export
         journal.set_exposures("2026-11-01", {"tiny": EXTREME_VALUES["tiny"]}, "Sam")
         assert journal.night("2026-11-01", "Sam")["exposures"]["tiny"] == EXTREME_VALUES["tiny"]
 

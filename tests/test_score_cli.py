@@ -66,6 +66,17 @@ def test_score_from_given_lm_annotations_and_aasm(edf, tmp_path):
     assert summary["rules"] == "aasm" and summary["lm_source"] == "annotations"
 
 
+def test_scored_lms_without_a_duration_are_a_clear_error(edf, tmp_path):
+    events = tmp_path / "expert.tsv"
+    events.write_text("onset\tduration\ttype\tside\n100\t2\tlm\tleft\n"
+                      "120\tn/a\tlm\tleft\n140\t2\tlm\tright\n")
+    res = runner.invoke(app, ["score", str(edf), "--out", str(tmp_path / "o"),
+                              "--lm-events", str(events), "--no-figure"])
+    assert res.exit_code == 2
+    assert "LM duration must be a number of seconds (0 or more); row 1 has nan" in res.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_separate_hypnogram_file(edf, night, tmp_path):
     hyp = tmp_path / "hyp.tsv"
     hyp.write_text("stage\n" + "\n".join(night.hypnogram) + "\n")

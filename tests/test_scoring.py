@@ -206,3 +206,25 @@ def test_a_limit_is_not_decided_by_float_rounding(rules):
     lm = s.events[s.events["type"] == "lm"]
     assert lm["duration"].iloc[0] == 0.5
     assert s.events[s.events["type"] == "clm"]["onset"].tolist() == [127.539444]
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("duration", np.nan, "LM duration must be a number of seconds .0 or more.; row 1 has nan"),
+    ("duration", -1.0, "row 1 has -1.0"),
+    ("onset", np.nan, "LM onset must be a number of seconds; row 1 has nan"),
+    ("onset", np.inf, "row 1 has inf"),
+])
+def test_missing_or_impossible_times_are_refused_by_row(column, value, message):
+    """A scored LM without its onset or duration (``n/a`` in a TSV) is an error naming the
+    row, not an LM silently merged with or dropped from its neighbours."""
+    events = lms([(100.0 + 20 * i, 2.0, "left") for i in range(6)])
+    events.loc[1, column] = value
+    with pytest.raises(ValueError, match=message):
+        score_leg_movements(events, hypnogram=hyp(20))
+
+
+def test_a_missing_side_is_refused_by_row():
+    events = lms([(100, 2.0, "left"), (120, 2.0, "right")])
+    events["side"] = pd.array(["left", None], dtype="string")
+    with pytest.raises(ValueError, match="row 1 has <NA>"):
+        score_leg_movements(events, hypnogram=hyp(20))

@@ -176,6 +176,8 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
     step("reading header and annotations", 0.0)
     rf = open_recording(path)
     left, right = find_leg_channels(rf.header.ch_names, left=config.left, right=config.right)
+    if config.lm_events is None:   # a leg that cannot be read stops us before any staging
+        left, right = rf.resolve(left), rf.resolve(right)
     warnings = rf.warnings   # reading the legs may add to them
     duration_s = rf.duration_s
     step("sleep stages")

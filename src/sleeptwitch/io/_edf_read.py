@@ -32,16 +32,10 @@ def _digital(records: np.ndarray, sig: SignalHeader, bps: int) -> np.ndarray:
     return np.where(value >= 1 << 23, value - (1 << 24), value)
 
 
-def _physical(digital: np.ndarray, sig: SignalHeader, name: str,
-              path_name: str) -> tuple[np.ndarray, str]:
-    span_d = sig.digital_max - sig.digital_min
-    if span_d == 0 or sig.physical_max == sig.physical_min:
-        raise RecordingError(
-            f"{path_name}: channel {name!r} has digital range {sig.digital_min}..."
-            f"{sig.digital_max} and physical range {sig.physical_min:g}..{sig.physical_max:g}; "
-            "values cannot be scaled from an empty range. Leave the channel out "
-            "(channels=[...]) or repair the header with an EDF header editor.")
-    gain = (sig.physical_max - sig.physical_min) / span_d
+def _physical(digital: np.ndarray, sig: SignalHeader) -> tuple[np.ndarray, str]:
+    """Physical values (µV for a voltage) and their unit; the range was checked by
+    ``RecordingFile.resolve``."""
+    gain = (sig.physical_max - sig.physical_min) / (sig.digital_max - sig.digital_min)
     offset = sig.physical_max - gain * sig.digital_max
     factor = uv_factor(sig.unit)
     unit = sig.unit
@@ -186,14 +180,22 @@ class RecordingFile:
         self.annotations = annotations_frame((o - first, d, t) for o, d, t in rows)
 
     def resolve(self, channel: str) -> str:
-        """The file's label for ``channel`` (exact, else case-insensitive); an error that lists
-        the labels when there is none."""
+        """The file's label for ``channel`` (exact, else case-insensitive), once it is known to
+        be readable: an error that lists the labels when there is none, or says why the
+        channel cannot be read (no samples, an empty scaling range)."""
         ch = resolve_name(channel, self.header.ch_names,
                           fix="Pass channels=None to load them all, or pick from the list.")
-        if self.header.data_signals[ch].samples_per_record == 0:
+        sig = self.header.data_signals[ch]
+        if sig.samples_per_record == 0:
             raise RecordingError(
                 f"{self._name}: channel {ch!r} has 0 samples per data record (an empty "
                 "signal). Leave it out with channels=[...].")
+        if sig.digital_max == sig.digital_min or sig.physical_max == sig.physical_min:
+            raise RecordingError(
+                f"{self._name}: channel {ch!r} has digital range {sig.digital_min}..."
+                f"{sig.digital_max} and physical range {sig.physical_min:g}.."
+                f"{sig.physical_max:g}; values cannot be scaled from an empty range. Leave the "
+                "channel out (channels=[...]) or repair the header with an EDF header editor.")
         return ch
 
     def read_signal(self, channel: str) -> Signal:
@@ -205,7 +207,7 @@ class RecordingFile:
             digital = _digital(records, sig, header.bytes_per_sample)
         finally:
             del records
-        values, unit = _physical(digital, sig, ch, self._name)
+        values, unit = _physical(digital, sig)
         sf = header.sf[ch]
         if self._rel is not None and self._span is not None:
             values, n_missing = _place(values, self._rel, sf, self._span)

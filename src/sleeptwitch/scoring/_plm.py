@@ -149,15 +149,24 @@ def score_leg_movements(lms: pd.DataFrame, *, rules: str | RuleSet = "wasm2016",
     for col in ("onset", "duration", "side"):
         if col not in lms.columns:
             raise ValueError(f"LM events need a {col!r} column; got columns {list(lms.columns)}")
-    side_names = lms["side"].to_numpy()
-    bad = ~np.isin(side_names, ["left", "right"])
+    bad = ~lms["side"].isin(["left", "right"]).to_numpy(bool)
     if bad.any():
-        raise ValueError(f"LM side must be 'left' or 'right'; row {int(np.flatnonzero(bad)[0])} "
-                         f"has {side_names[bad][0]!r}")
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"LM side must be 'left' or 'right'; row {row} has "
+                         f"{lms['side'].iloc[row]!r}")
     # The LMs as arrays (side 0 = left, 1 = right), sorted by onset, left before right.
     on = lms["onset"].to_numpy(float)
     dur = lms["duration"].to_numpy(float)
-    side = (side_names == "right").astype(np.int8)
+    for name, values, ok in (("onset", on, np.isfinite(on)),
+                             ("duration", dur, np.isfinite(dur) & (dur >= 0))):
+        if not ok.all():
+            row = int(np.flatnonzero(~ok)[0])
+            raise ValueError(
+                f"LM {name} must be a number of seconds{' (0 or more)' * (name == 'duration')}; "
+                f"row {row} has {float(values[row])!r}. Every scored LM needs its onset and "
+                "duration (the rules judge LMs by how long they last): fill them in or leave "
+                "the row out.")
+    side = lms["side"].isin(["right"]).to_numpy(bool).astype(np.int8)
     peak = (lms["peak_amplitude_uv"].to_numpy(float) if "peak_amplitude_uv" in lms.columns
             else np.full(len(on), np.nan))
     order = np.lexsort((side, on))

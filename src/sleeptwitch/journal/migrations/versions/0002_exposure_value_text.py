@@ -9,6 +9,8 @@ Revises: 0001_initial
 Create Date: 2026-11-21
 """
 
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,11 +21,20 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
         return
+    # The copy casts REALs to text with 15 significant digits (0.1 + 0.2 would become 0.3 and
+    # the largest double infinity), so numbers are read first, as the exact doubles they are,
+    # and written back as JSON after the copy.
+    numbers = bind.execute(sa.text(
+        "SELECT id, value FROM exposure WHERE typeof(value) = 'real'")).all()
     with op.batch_alter_table("exposure") as batch:
         batch.alter_column("value", existing_type=sa.JSON(), type_=sa.Text(),
                            existing_nullable=False)
+    if numbers:
+        bind.execute(sa.text("UPDATE exposure SET value = :value WHERE id = :id"),
+                     [{"id": row.id, "value": json.dumps(row.value)} for row in numbers])
 
 
 def downgrade() -> None:
