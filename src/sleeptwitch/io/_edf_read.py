@@ -270,13 +270,11 @@ def read_recording(path: str | os.PathLike, *, channels: Sequence[str] | None = 
     with verbosity(verbose):
         rf = RecordingFile(path)
         if channels is None:
-            wanted = list(rf.header.ch_names)
-        else:
-            if isinstance(channels, str):
-                channels = [channels]
-            wanted = list(dict.fromkeys(rf.resolve(c) for c in channels))
-        for ch in wanted:
-            rf.resolve(ch)   # every name checked before any signal is read
+            channels = rf.header.ch_names
+        elif isinstance(channels, str):
+            channels = [channels]
+        # every channel checked before any signal is read
+        wanted = list(dict.fromkeys(rf.resolve(c) for c in channels))
         rec = rf.recording([rf.read_signal(ch) for ch in wanted])
         logger.info("%s: read %d of %d channels, %.1f s, %d annotations", rf.header.path.name,
                     len(rec.signals), len(rf.header.ch_names), rec.duration_s,
