@@ -55,8 +55,9 @@ def test_audience_option_overrides_the_intake(infant_file):
 
 
 @pytest.mark.parametrize(("content", "needle"), [
-    ('{"age_months": 4, "stops_when_woke": true}', "unknown field 'stops_when_woke'"),
-    ('{"age_months": 4, "timing": ["sleeping"]}', "Allowed are: falling_asleep"),
+    ('{"age_months": 4, "stops_when_woke": true}',
+     "got 'stops_when_woke'. Did you mean 'stops_when_woken'?"),
+    ('{"age_months": 4, "timing": ["sleeping"]}', "allowed are 'falling_asleep'"),
     ('{"age_years": 400}', "age_years"),
     ('{"timing": ["asleep"]}', "exactly one of 'age_months' or 'age_years'"),
     ("{not json", "not valid JSON or YAML"),
@@ -100,7 +101,7 @@ def test_conditions_list_and_show():
     res = runner.invoke(app, ["conditions", "hypnic_jerks"])
     assert res.exit_code == 0 and "Sources" in res.output
     res = runner.invoke(app, ["conditions", "hypnic_jerk"])
-    assert res.exit_code == 2 and "did you mean 'hypnic_jerks'" in res.output
+    assert res.exit_code == 2 and "Did you mean 'hypnic_jerks'?" in res.output
 
 
 def test_knowledge_check_command():

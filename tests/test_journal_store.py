@@ -281,10 +281,10 @@ def test_malformed_csv_names_line_and_column():
     lines = text.splitlines()
     episode_line = next(i for i, line in enumerate(lines, 1) if line.startswith("episode,"))
     broken = text.replace("legs;feet", "legs;feat")
-    with pytest.raises(JournalError, match=rf"line {episode_line}, column body_parts: 'feat' "
-                                           r".*Did you mean 'feet'"):
+    with pytest.raises(JournalError, match=rf"line {episode_line}, column body_parts: "
+                                           r".*got 'feat'. Did you mean 'feet'"):
         read_csv("j.csv", text=broken)
-    with pytest.raises(JournalError, match="column record: 'nite'"):
+    with pytest.raises(JournalError, match="column record: .*got 'nite'. Did you mean 'night'"):
         read_csv("j.csv", text=text.replace("\nnight,", "\nnite,", 1))
     with pytest.raises(JournalError, match="needs the columns 'record' and 'date'"):
         read_csv("j.csv", text="a,b\n1,2\n")

@@ -91,11 +91,18 @@ def assess(
         if not sys.stdin.isatty() and fmt is Format.json:
             _fail("no --answers file given and no terminal to ask questions in. "
                   "Use --answers FILE (JSON or YAML), or run in a terminal.")
-        from ._interview import run_interview
+        from ._interview import InputEnded, run_interview
 
-        data = run_interview(knowledge, _console(), audience=audience.value if audience else None)
+        try:
+            data = run_interview(knowledge, _console(),
+                                 audience=audience.value if audience else None)
+        except InputEnded:
+            _fail("the input ended before the age was given; nothing was assessed. Run "
+                  "'sleeptwitch assess' in a terminal, or give --answers FILE.")
+        interactive = True
     else:
         data = _read_answers(answers)
+        interactive = False
     try:
         result = run_assess(data, knowledge, audience=audience.value if audience else None)
     except IntakeError as exc:
@@ -106,7 +113,11 @@ def assess(
     else:
         from ._render import render_assessment
 
-        render_assessment(payload, knowledge, _console())
+        render_assessment(payload, knowledge, _console(), interactive=interactive)
+    if interactive:
+        from ._interview import offer_to_save
+
+        offer_to_save(data, _console())
 
 
 @schema_app.command("intake")
@@ -138,9 +149,8 @@ def conditions(
     audience: Annotated[Audience, typer.Option(help="Whose words to use.")] = Audience.clinician,
 ) -> None:
     """List the conditions in the knowledge base, or show one."""
-    import difflib
-
     from ..knowledge import load_knowledge
+    from ..vocabulary import option_message
 
     k = load_knowledge()
     aud = audience.value
@@ -160,10 +170,8 @@ def conditions(
         _console().print(table)
         return
     if condition_id not in k.conditions:
-        hint = difflib.get_close_matches(condition_id, list(k.conditions), n=1)
-        _fail(f"unknown condition {condition_id!r}"
-              + (f"; did you mean {hint[0]!r}?" if hint else "")
-              + " Run 'sleeptwitch conditions' to list them.")
+        _fail(option_message("condition", condition_id, sorted(k.conditions),
+                             extra="Run 'sleeptwitch conditions' to list them."))
     c = k.conditions[condition_id]
     if fmt is Format.json:
         out = dict(c)

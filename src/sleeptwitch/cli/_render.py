@@ -24,22 +24,34 @@ def _refs(citations: list[str], numbers: dict[str, int]) -> str:
     return " " + "".join(f"[{numbers[c]}]" for c in citations if c in numbers)
 
 
-def render_assessment(result: dict[str, Any], knowledge: Knowledge, console: Console) -> None:
-    """Print an assessment (the ``to_dict()`` form) in plain, cited sections."""
+def render_assessment(result: dict[str, Any], knowledge: Knowledge, console: Console, *,
+                      interactive: bool = False) -> None:
+    """Print an assessment (the ``to_dict()`` form) in plain, cited sections.
+
+    ``interactive``: the answers came from the interview, which asked everything it could; the
+    questions left open are then listed as what a doctor may ask, not as questions to answer here.
+    """
     aud = result["audience"]
     numbers = {c["id"]: i for i, c in enumerate(result["citations"], start=1)}
     level = result["triage"]
     style = _STYLE[level]
     head = Text(level.replace("_", " ").upper(), style=style)
-    body = [head, Text(result["summary"]["level_text"])]
-    for key in ("fallback_text", "provisional_text"):
-        if key in result["summary"]:
-            body.append(Text(result["summary"][key], style="italic"))
+    summary = result["summary"]
+    body = [head, Text(summary["level_text"])]
+    if "safety_net_text" in summary:
+        body.append(Text(summary["safety_net_text"], style="bold"))
+    for key in ("reassurance_text", "fallback_text", "provisional_text"):
+        if key in summary:
+            body.append(Text(summary[key], style="italic"))
     console.print(Panel(Group(*body), title="sleeptwitch", border_style=style))
 
     if result["red_flags"]:
         lines = [Text(rf["text"] + _refs(rf["citations"], numbers)) for rf in result["red_flags"]]
         console.print(Panel(Group(*lines), title="Warning signs found", border_style="red"))
+
+    for item in summary.get("set_aside", ()):
+        console.print(Text(f"  {item['name']}: {item['text']}" + _refs(item["citations"], numbers),
+                           style="dim"))
 
     if result["conditions"]:
         console.print(Text("What it may be", style="bold"))
@@ -69,7 +81,9 @@ def render_assessment(result: dict[str, Any], knowledge: Knowledge, console: Con
             console.print(Text(f"  ! {w['name']}" + _refs(w["citations"], numbers)))
 
     if result["next_questions"]:
-        console.print(Text("Questions that could change this", style="bold"))
+        title = (knowledge.message("interview_unanswered", aud) if interactive
+                 else "Questions that could change this")
+        console.print(Text(title, style="bold"))
         for q in result["next_questions"]:
             console.print(Text(f"  ? {q['question']}" + _refs(q["citations"], numbers)))
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+
+from ..vocabulary import did_you_mean
 
 __all__ = ["RecordingError", "logger", "verbosity", "uv_factor", "resolve_name", "close_hint"]
 
@@ -57,9 +58,8 @@ def uv_factor(unit: str) -> float | None:
 
 def close_hint(name: str, candidates: Sequence[str]) -> str:
     """' Did you mean 'X'?' for the closest candidate, or ''."""
-    lowered = {c.lower(): c for c in candidates}
-    hit = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
-    return f" Did you mean {lowered[hit[0]]!r}?" if hit else ""
+    hit = did_you_mean(name, candidates, cutoff=0.5)
+    return f" Did you mean {hit!r}?" if hit else ""
 
 
 def resolve_name(name: str, available: Sequence[str], *, what: str = "channel",

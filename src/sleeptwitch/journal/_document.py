@@ -8,10 +8,11 @@ so it is checked here once: a bad entry raises :class:`JournalError` naming its 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from ..vocabulary import BODY_PARTS, OBSERVERS, PATTERNS, TIMING, did_you_mean, option_message
 
 __all__ = [
     "FORMAT", "JournalError", "NIGHT_FIELDS", "EPISODE_FIELDS", "STANDARD_EXPOSURES",
@@ -24,11 +25,6 @@ MAX_AGE_YEARS = 120
 _FACTOR_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
-TIMING = ("falling_asleep", "asleep", "waking_up", "awake")
-BODY_PARTS = ("feet", "legs", "arms", "hands", "fingers", "trunk", "abdomen", "whole_body",
-              "head", "face", "eyes", "jaw")
-PATTERNS = ("single_jerk", "random_twitches", "rhythmic", "clusters")
-OBSERVERS = ("self", "partner", "parent", "other")
 
 
 class JournalError(ValueError):
@@ -37,11 +33,6 @@ class JournalError(ValueError):
     def __init__(self, message: str, path: str | None = None):
         self.path = path
         super().__init__(f"{path}: {message}" if path else message)
-
-
-def _hint(value: str, allowed: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(value), allowed, n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 # Field checkers: each returns the normalised value or raises JournalError(message, path).
@@ -112,8 +103,8 @@ def _choice(value: Any, path: str, allowed: tuple[str, ...]) -> str | None:
     if value is None:
         return None
     if value not in allowed:
-        raise JournalError(f"{value!r} is not allowed; use one of {', '.join(allowed)}."
-                           + _hint(value, allowed), path)
+        raise JournalError(option_message(path.rsplit(".", 1)[-1].split("[")[0], value,
+                                          allowed), path)
     return value
 
 
@@ -219,9 +210,8 @@ def _fields(entry: Any, path: str, checkers: Mapping[str, Any], *, extra: tuple[
         if key in extra:
             continue
         if key not in checkers:
-            raise JournalError(f"unknown {what} field {key!r}; allowed are "
-                               f"{', '.join(allowed)}." + _hint(key, allowed), f"{path}.{key}"
-                               if path else key)
+            raise JournalError(option_message(what, key, allowed, what="field name"),
+                               f"{path}.{key}" if path else key)
         out[key] = checkers[key](value, f"{path}.{key}" if path else key)
     return out
 
@@ -230,6 +220,11 @@ def validate_episode(entry: Any, path: str = "episode") -> dict[str, Any]:
     """The normalised episode dict (every documented field present, ``None`` if not recorded)."""
     checked = _fields(entry, path, EPISODE_FIELDS, what="episode")
     return {name: checked.get(name) for name in EPISODE_FIELDS}
+
+
+def _near_exposure(key: Any) -> str:
+    hint = did_you_mean(key, tuple(STANDARD_EXPOSURES))
+    return f" Did you mean {hint!r}?" if hint else ""
 
 
 def validate_exposures(entry: Any, path: str = "exposures") -> dict[str, Any]:
@@ -249,7 +244,7 @@ def validate_exposures(entry: Any, path: str = "exposures") -> dict[str, Any]:
             raise JournalError(
                 f"{key!r} is not a valid factor name; use lower-case letters, digits and _, "
                 "starting with a letter, at most 40 characters (e.g. 'late_coding')."
-                + _hint(str(key), tuple(STANDARD_EXPOSURES)), where)
+                + _near_exposure(key), where)
         if checked is not None:
             out[key] = checked
     return out

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import atomic_write
+from ..vocabulary import option_message
 from ._document import (
     EPISODE_FIELDS,
     FORMAT,
@@ -173,8 +174,8 @@ def read_csv(path: str | Path, *, text: str | None = None) -> dict[str, Any]:
             episode_lines[(night_index, len(nights[date]["episodes"]))] = line
             nights[date]["episodes"].append(episode)
         else:
-            raise JournalError(f"{path}: line {line}, column record: {kind!r} is neither "
-                               "'night' nor 'episode'.")
+            raise JournalError(f"{path}: line {line}, column record: "
+                               + option_message("record", kind, ("night", "episode")))
     for night in nights.values():
         night.pop("_seen", None)
     document = {"format": FORMAT, "nights": list(nights.values())}

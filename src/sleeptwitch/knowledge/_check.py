@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..vocabulary import option_message
 from ._load import KINDS, Knowledge
 
 __all__ = ["check_knowledge", "knowledge_schema"]
@@ -97,7 +98,9 @@ def check_knowledge(knowledge: Knowledge, *, fields: Mapping[str, tuple[str, ...
                 continue
             name = clause.get("field")
             if name not in fields:
-                problems.append(f"{where}: expression reads unknown intake field {name!r}")
+                problems.append(f"{where}: expression reads an unknown intake field. "
+                                + option_message("field", name, sorted(fields),
+                                                 what="field name"))
                 continue
             allowed = fields[name]
             if allowed is None:
@@ -107,8 +110,7 @@ def check_knowledge(knowledge: Knowledge, *, fields: Mapping[str, tuple[str, ...
                 if op in ("eq", "in", "contains_any", "contains_all", "contains_only"):
                     for v in values:
                         if v not in allowed:
-                            problems.append(
-                                f"{where}: value {v!r} is not allowed for {name!r}")
+                            problems.append(f"{where}: " + option_message(name, v, allowed))
 
     for item_id, data in knowledge.raw.items():
         if item_id.startswith("<"):

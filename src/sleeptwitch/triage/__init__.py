@@ -27,3 +27,23 @@ __all__ += ["Assessment", "assess", "facts_of"]
 from ._evaluation import CaseReport, evaluate_cases  # noqa: E402
 
 __all__ += ["CaseReport", "evaluate_cases"]
+
+from ._interview import (  # noqa: E402
+    AGE,
+    AUDIENCE,
+    MAX_QUESTIONS,
+    AnswerError,
+    InterviewStep,
+    Question,
+    age_unit_question,
+    intake_of,
+    merge_answer,
+    next_step,
+    parse_age,
+    parse_answer,
+    question_for,
+)
+
+__all__ += ["AGE", "AUDIENCE", "MAX_QUESTIONS", "AnswerError", "InterviewStep", "Question",
+            "age_unit_question", "intake_of", "merge_answer", "next_step", "parse_age",
+            "parse_answer", "question_for"]

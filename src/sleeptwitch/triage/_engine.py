@@ -99,6 +99,7 @@ class _Run:
         self.refs: list[str] = []
         self.trace: list[dict[str, Any]] = []
         self.rule_results: dict[str, bool | None] = {}
+        self.set_aside: list[Mapping[str, Any]] = []
         self.rule_exprs = {rid: r["when"] for table in (knowledge.red_flags, knowledge.rules,
                                                         knowledge.triggers)
                            for rid, r in table.items()}
@@ -120,12 +121,21 @@ class _Run:
             for rid in sorted(table):
                 item = table[rid]
                 result = evaluate(item["when"], self.facts, self.rule_results)
+                set_aside = False
+                if result and "unless" in item and evaluate(
+                        item["unless"], self.facts, self.rule_results) is True:
+                    # A test result that answers the flag's own reason sets it aside; only a
+                    # result known to be reassuring does, so an unknown never silences a flag.
+                    result, set_aside = False, True
+                    self.set_aside.append(item)
                 self.rule_results[rid] = result
                 self.trace.append({
                     "step": kind, "id": rid, "result": result,
                     "level": item.get("level"),
                     "findings": _findings(item["when"], self.facts),
                     "references": list(item["references"]),
+                    **({"set_aside_by": _findings(item["unless"], self.facts)}
+                       if set_aside else {}),
                 })
                 if result:
                     fired[kind].append(item)
@@ -190,8 +200,11 @@ class _Run:
         return "unlikely"
 
     # -- questions -----------------------------------------------------------------------------
-    def next_questions(self, triage: str, ranked: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Unanswered findings that could change the triage level or the leading condition."""
+    def next_questions(self, triage: str, ranked: list[dict[str, Any]],
+                       settle: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """Unanswered findings that could change the triage level or the leading condition.
+
+        ``settle``: findings that could earn reassurance (asked first after the red flags)."""
         wanted: dict[str, dict[str, Any]] = {}
 
         def want(fld: str, level: str | None, because: str, weight: float) -> None:
@@ -210,6 +223,8 @@ class _Run:
                     for fld in unknown_fields(item["when"], self.facts, self.rule_results,
                                               self.rule_exprs):
                         want(fld, item["level"], rid, 100 + _RANK[item["level"]])
+        for fld in settle:
+            want(fld, None, "reassurance_not_earned", 90)
         live = [c for c in ranked if not c["excluded"]]
         if live:
             margin = self.k.engine["change_margin"]
@@ -240,6 +255,8 @@ class _Run:
                 continue  # every field has a question; the knowledge check enforces it
             if self.audience not in question.get("audiences", (self.audience,)):
                 continue  # not a question this audience can answer (e.g. EEG details)
+            if "ask_if" in question and evaluate(question["ask_if"], self.facts) is False:
+                continue  # cannot apply to this person (e.g. dream enactment for a baby)
             out.append({
                 "field": entry["field"],
                 "question": self.text(question["text"]),
@@ -265,6 +282,23 @@ def _condition_plan(knowledge: Knowledge) -> list:
             for cid, cond in sorted(knowledge.conditions.items())]
     _PLANS[id(knowledge)] = (knowledge, plan)
     return plan
+
+
+def _reassurance_gaps(leading: Mapping[str, Any] | None, facts: Mapping[str, Any]) -> list[str]:
+    """The defining questions of a benign leader that are still unanswered."""
+    if leading is None:
+        return []
+    return [f for f in leading["cond"].get("reassure_requires", ()) if facts.get(f) is None]
+
+
+def _advice_fits(item: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
+    """Advice is shown only within its age range and never against a known finding."""
+    age = item.get("age") or {}
+    if facts["age_months"] < age.get("min_months", 0):
+        return False
+    if age.get("max_months") is not None and facts["age_months"] > age["max_months"]:
+        return False
+    return not ("not_when" in item and evaluate(item["not_when"], facts) is True)
 
 
 def _fmt_months(months: float | None) -> str:
@@ -323,6 +357,19 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
     if leading is None:
         contributions.append((k.engine["fallback_level"], "fallback_no_benign_explanation"))
     triage = _max_level(level for level, _ in contributions) if contributions else LEVELS[0]
+    # Reassurance must be earned: a benign leader that is "likely", with every question that
+    # defines it answered. Otherwise the person is seen, and told which answers could settle it.
+    settle: list[str] = []
+    if triage == LEVELS[0]:
+        settle = _reassurance_gaps(leading, run.facts)
+        if settle or leading is None or leading["likelihood"] != "likely":
+            triage = k.engine["unearned_reassurance_level"]
+            contributions.append((triage, "reassurance_not_earned"))
+            if leading is not None:
+                settle += [f for feat in leading["open_features"] if feat["weight"] > 0
+                           for f in unknown_fields(feat["when"], run.facts, run.rule_results,
+                                                   run.rule_exprs) if f not in settle]
+            settle = settle or ["timing"]
     run.trace.append({"step": "triage", "level": triage,
                       "contributions": [{"level": lv, "from": src} for lv, src in contributions]})
 
@@ -389,6 +436,8 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
             item = k.advice[aid]
             if aid in seen or aud not in item.get("audiences", (aud,)):
                 continue
+            if not _advice_fits(item, run.facts):
+                continue
             seen.add(aid)
             out.append({**item_out(item), "kind": item["kind"]})
         return out
@@ -397,8 +446,8 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
     avoid = advice_out(avoid_ids)
     triggers_out = [{"id": t["id"], "name": run.text(t["names"]), "text": run.text(t["text"]),
                      "citations": run.cite(t["references"])} for t in triggers]
-    questions = run.next_questions(triage, ranked)
-    provisional = any(q["could_raise_to"] for q in questions)
+    questions = run.next_questions(triage, ranked, settle)
+    provisional = bool(settle) or any(q["could_raise_to"] for q in questions)
     level_msg = k.messages[f"level_{triage}"]
     run.cite(level_msg["references"])
     summary = {"level_text": run.text(level_msg["text"]), "triggers": triggers_out}
@@ -406,6 +455,18 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
         msg = k.messages["provisional"]
         summary["provisional_text"] = run.text(msg["text"])
         run.cite(msg["references"])
+    if settle:
+        msg = k.messages["reassurance_not_earned"]
+        summary["reassurance_text"] = run.text(msg["text"])
+        run.cite(msg["references"])
+    if triage == "urgent":
+        msg = k.messages["emergency_safety_net"]
+        summary["safety_net_text"] = run.text(msg["text"])
+        run.cite(msg["references"])
+    if run.set_aside:
+        summary["set_aside"] = [
+            {"id": item["id"], "name": item["name"], "text": run.text(item["unless_reason"]),
+             "citations": run.cite(item["unless_references"])} for item in run.set_aside]
     if leading is None:
         msg = k.messages["no_benign_explanation"]
         summary["fallback_text"] = run.text(msg["text"])

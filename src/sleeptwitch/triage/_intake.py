@@ -6,44 +6,43 @@ Unknown fields and values are errors that name the field and list what is allowe
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..vocabulary import (
+    AUDIENCES,
+    BODY_PARTS,
+    EEG_PATTERNS,
+    EEG_RESULTS,
+    FAMILY_HISTORY,
+    KNOWN_CONDITIONS,
+    LEVELS,
+    MEDICATIONS,
+    OBSERVERS,
+    PATTERNS,
+    PROGRESSIONS,
+    SCAN_RESULTS,
+    SEIZURE_FEATURES,
+    SENSATIONS,
+    SIDES,
+    SUBSTANCES,
+    TIMING,
+    option_message,
+)
+
 __all__ = ["Intake", "IntakeError", "parse_intake", "LEVELS", "AUDIENCES", "VOCABULARIES"]
 
-LEVELS = ("reassure_self_care", "routine_visit", "prompt_evaluation", "urgent")
-AUDIENCES = ("parent", "patient", "clinician")
-
-Timing = Literal["falling_asleep", "asleep", "waking_up", "awake"]
-BodyPart = Literal[
-    "feet", "legs", "arms", "hands", "fingers", "trunk", "abdomen", "whole_body", "head",
-    "face", "eyes", "jaw",
-]
-Sensation = Literal["tingling", "numbness", "crawling", "pain", "cramp", "falling"]
-KnownCondition = Literal[
-    "epilepsy", "parkinsons", "alzheimers", "lewy_body_dementia", "huntingtons",
-    "multiple_sclerosis", "kidney_disease", "liver_disease", "sleep_apnea", "iron_deficiency",
-    "pregnancy", "stroke", "brain_injury", "spinal_cord_injury", "peripheral_neuropathy",
-    "thyroid_disease", "electrolyte_imbalance", "adhd", "autism", "tourette", "narcolepsy",
-    "reflux", "developmental_delay", "autoimmune_disease", "infection",
-]
-Medication = Literal[
-    "antidepressant", "antipsychotic", "antiepileptic", "antihistamine", "antiemetic",
-    "dopamine_agonist", "levodopa", "opioid", "antibiotic", "blood_pressure", "lithium",
-    "stimulant_medication", "benzodiazepine", "gabapentinoid", "iron_supplement",
-    "magnesium_supplement", "melatonin",
-]
-Substance = Literal["caffeine", "alcohol", "nicotine", "stimulants", "cannabis", "cocaine",
-                    "inhalants"]
-FamilyHistory = Literal["restless_legs", "epilepsy", "myoclonus", "parasomnia", "hyperekplexia",
-                        "prion_disease"]
-SeizureFeature = Literal["speech_arrest", "drooling", "stereotyped", "thrashing", "tongue_bite",
-                         "incontinence", "confusion_after", "crying_after"]
-EegPattern = Literal["hypsarrhythmia", "centrotemporal_spikes", "periodic_sharp_waves",
-                     "generalized_polyspike_wave", "frontal_discharges", "other"]
+Timing = Literal[TIMING]
+BodyPart = Literal[BODY_PARTS]
+Sensation = Literal[SENSATIONS]
+KnownCondition = Literal[KNOWN_CONDITIONS]
+Medication = Literal[MEDICATIONS]
+Substance = Literal[SUBSTANCES]
+FamilyHistory = Literal[FAMILY_HISTORY]
+SeizureFeature = Literal[SEIZURE_FEATURES]
+EegPattern = Literal[EEG_PATTERNS]
 
 MAX_AGE_YEARS = 120
 
@@ -65,13 +64,14 @@ class Lifestyle(_Strict):
 class Workup(_Strict):
     """What tests have already shown (clinician-supplied)."""
 
-    eeg: Literal["normal", "abnormal"] | None = None
+    eeg: Literal[EEG_RESULTS] | None = None
     eeg_pattern: EegPattern | None = None
     eeg_during_event: bool | None = None
     plms_index: float | None = Field(default=None, ge=0, le=1000)
     ahi: float | None = Field(default=None, ge=0, le=300)
     labs_normal: bool | None = None
     ferritin_ug_l: float | None = Field(default=None, ge=0, le=100000)
+    mri: Literal[SCAN_RESULTS] | None = None
 
 
 class Intake(_Strict):
@@ -79,16 +79,18 @@ class Intake(_Strict):
 
     age_months: float | None = Field(default=None, ge=0, le=MAX_AGE_YEARS * 12)
     age_years: float | None = Field(default=None, ge=0, le=MAX_AGE_YEARS)
-    audience: Literal["parent", "patient", "clinician"] | None = None
+    audience: Literal[AUDIENCES] | None = None
+    observed_by: Literal[OBSERVERS] | None = None
     timing: tuple[Timing, ...] | None = None
     stops_when_woken: bool | None = None
     body_parts: tuple[BodyPart, ...] | None = None
-    side: Literal["one_side", "both_sides"] | None = None
-    pattern: Literal["single_jerk", "random_twitches", "rhythmic", "clusters"] | None = None
+    side: Literal[SIDES] | None = None
+    pattern: Literal[PATTERNS] | None = None
     interval_seconds: float | None = Field(default=None, gt=0, le=86400)
     movement_duration_seconds: float | None = Field(default=None, gt=0, le=86400)
     episodes_per_night: float | None = Field(default=None, ge=0, le=10000)
     nights_per_week: float | None = Field(default=None, ge=0, le=7)
+    all_night: bool | None = None
     events_per_hour: float | None = Field(default=None, ge=0, le=1000)
     duration_months: float | None = Field(default=None, ge=0, le=MAX_AGE_YEARS * 12)
     getting_worse: bool | None = None
@@ -98,6 +100,7 @@ class Intake(_Strict):
     urge_relieved_by_moving: bool | None = None
     urge_worse_evening: bool | None = None
     sensations: tuple[Sensation, ...] | None = None
+    premonitory_sensation: bool | None = None
     weakness: bool | None = None
     pain_after: bool | None = None
     disturbs_sleep: bool | None = None
@@ -106,6 +109,15 @@ class Intake(_Strict):
     eye_rolling_or_staring: bool | None = None
     impaired_awareness: bool | None = None
     stiffening_or_convulsion: bool | None = None
+    confused_or_drowsy: bool | None = None
+    fever: bool | None = None
+    happening_now: bool | None = None
+    episode_longer_than_5_min: bool | None = None
+    repeated_without_recovery: bool | None = None
+    recovered_fully: bool | None = None
+    injury: bool | None = None
+    breathing_difficulty: bool | None = None
+    around_feeds: bool | None = None
     triggered_by_emotion: bool | None = None
     triggered_by_touch_or_sound: bool | None = None
     stops_when_limb_held: bool | None = None
@@ -117,6 +129,7 @@ class Intake(_Strict):
     cognitive_decline: bool | None = None
     known_conditions: tuple[KnownCondition, ...] | None = None
     medications: tuple[Medication, ...] | None = None
+    medication_changed_recently: bool | None = None
     substances: tuple[Substance, ...] | None = None
     lifestyle: Lifestyle | None = None
     eeg_abnormal: bool | None = None
@@ -124,7 +137,7 @@ class Intake(_Strict):
     episodes_per_day: float | None = Field(default=None, ge=0, le=10000)
     movements_per_cluster: float | None = Field(default=None, ge=0, le=10000)
     bout_duration_minutes: float | None = Field(default=None, gt=0, le=1440)
-    progression: Literal["stable", "slow", "rapid"] | None = None
+    progression: Literal[PROGRESSIONS] | None = None
     seizure_features: tuple[SeizureFeature, ...] | None = None
     dream_enactment: bool | None = None
     family_history: tuple[FamilyHistory, ...] | None = None
@@ -161,6 +174,8 @@ class Intake(_Strict):
 
 
 VOCABULARIES: dict[str, tuple[str, ...]] = {}
+#: Fields whose answer is a list of values (an empty list means "none of these").
+LIST_FIELDS: set[str] = set()
 
 
 def _collect_vocabularies() -> None:
@@ -178,6 +193,8 @@ def _collect_vocabularies() -> None:
     for model, prefix in ((Intake, ""), (Lifestyle, "lifestyle."), (Workup, "workup.")):
         for name, info in model.model_fields.items():
             values = literal_values(info.annotation)
+            if "tuple" in str(info.annotation):
+                LIST_FIELDS.add(prefix + name)
             if values:
                 VOCABULARIES[prefix + name] = values
 
@@ -207,20 +224,12 @@ def _describe_error(err: Mapping[str, Any]) -> str:
     if kind == "extra_forbidden":
         parent = Lifestyle if key.startswith("lifestyle.") else (
             Workup if key.startswith("workup.") else Intake)
-        field = loc[-1]
-        allowed = _field_names(parent)
-        hint = difflib.get_close_matches(field, allowed, n=1)
-        msg = f"unknown field '{path}'"
-        if hint:
-            msg += f"; did you mean '{hint[0]}'?"
-        return msg + f" Allowed fields are: {', '.join(allowed)}."
+        where = path.rsplit(".", 1)[0] if "." in path else "intake"
+        return option_message(where, loc[-1], _field_names(parent), what="field name")
     if kind == "literal_error" and key in VOCABULARIES:
-        allowed = VOCABULARIES[key]
-        hint = difflib.get_close_matches(str(value), allowed, n=1)
-        msg = f"invalid value {value!r} for '{path}'"
-        if hint:
-            msg += f"; did you mean {hint[0]!r}?"
-        return msg + f" Allowed are: {', '.join(allowed)}."
+        return option_message(path, value, VOCABULARIES[key],
+                              extra="For 'none of these' give an empty list []."
+                              if key in LIST_FIELDS else "")
     if not loc:
         return str(err.get("msg", "invalid intake")).removeprefix("Value error, ")
     return f"invalid value {value!r} for '{path}': {err.get('msg', kind)}"

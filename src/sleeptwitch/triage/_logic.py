@@ -146,8 +146,15 @@ def unknown_fields(expr: Mapping[str, Any], facts: Mapping[str, Any],
     if evaluate(expr, facts, rules) is not None:
         return []
     out: list[str] = []
-    if "all" in expr or "any" in expr:
-        for e in expr.get("all", expr.get("any")):
+    if "all" in expr:
+        # Only the first undecided part of an "all": if it turns out False the rest is moot
+        # (a follow-up question is not asked before the question it follows).
+        for e in expr["all"]:
+            first = unknown_fields(e, facts, rules, rule_exprs)
+            if first:
+                return first
+    elif "any" in expr:
+        for e in expr["any"]:
             out.extend(f for f in unknown_fields(e, facts, rules, rule_exprs) if f not in out)
     elif "not" in expr:
         out = unknown_fields(expr["not"], facts, rules, rule_exprs)
