@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ from .._version import __version__
 __all__ = ["ScoreConfig", "ScoreResult", "process_recording"]
 
 logger = logging.getLogger("sleeptwitch")
+
+EPOCH_S = 30.0
+MIN_INDEX_H = 1.0   # less scorable sleep than this: an index is too uncertain to read
 
 @dataclass(frozen=True)
 class ScoreConfig:
@@ -187,18 +191,29 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
     respiratory = ann[ann["kind"] == "respiratory"][["onset", "duration"]]
     arousals = ann[ann["kind"] == "arousal"][["onset", "duration"]]
 
+    info: dict[str, Any] | None = None
+    quality: dict[str, Any] = {}
+    scored_hyp = hyp
     if config.lm_events is not None:
         step("reading scored leg movements", marks["left"])
         lms = _lm_events_from(config.lm_events, ann)
         lm_source, missing_s = str(config.lm_events), 0.0
     else:
-        lms, missing_s = _detect_legs(rf, (left, right), config, warnings, step, marks)
+        lms, missing_s, info = _detect_legs(rf, (left, right), config, warnings, step, marks)
         lm_source = "detected"
+        unscorable = _unscorable_union(info)
+        quality = _quality_summary(info, duration_s, unscorable)
+        # unscorable time is left out of the time base: epochs set to '?', or without a
+        # hypnogram, counted with the missing signal
+        scored_hyp = _mask_hypnogram(hyp, unscorable)
+        if hyp is None and len(unscorable):
+            missing_s = min(duration_s, missing_s + float(unscorable["duration"].sum()))
     step("scoring", marks["score"])
-    scoring = score_leg_movements(lms, rules=config.rules, hypnogram=hyp, duration_s=duration_s,
-                                  respiratory=respiratory, arousals=arousals,
-                                  missing_s=missing_s)
+    scoring = score_leg_movements(lms, rules=config.rules, hypnogram=scored_hyp,
+                                  duration_s=duration_s, respiratory=respiratory,
+                                  arousals=arousals, missing_s=missing_s)
     warnings.extend(scoring.warnings)
+    _time_base_warnings(scoring.indices, quality, warnings)
     summary = {
         **scoring.indices,
         "rules": scoring.params["rules"], "rules_version": scoring.params["rules_version"],
@@ -207,13 +222,14 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
         "left_channel": left, "right_channel": right,
         **hyp_info, "lm_source": lm_source,
         "n_respiratory_events": int(len(respiratory)), "n_arousals": int(len(arousals)),
+        **quality,
         "warnings": warnings,
     }
     outputs: dict[str, Path] = {}
     if config.out_dir is not None:
         step("writing outputs", marks["write"])
         outputs = _write_outputs(Path(config.out_dir), path, scoring, summary, rf.start,
-                                 duration_s, config.figure)
+                                 duration_s, config.figure, info=info, hypnogram=hyp)
     if staged is not None and config.out_dir is not None:
         outputs["hypnogram"] = Path(config.out_dir) / "hypnogram.tsv"
         _atomic_write(outputs["hypnogram"], staged.to_frame().to_csv(sep="\t", index=False,
@@ -222,12 +238,27 @@ def process_recording(path: str | Path, config: ScoreConfig | None = None, *,
     return ScoreResult(path, summary, scoring.events, outputs)
 
 
+_ECG_LABEL = re.compile(r"^(?:ecg|ekg)(?![a-z])|[^a-z](?:ecg|ekg)(?![a-z])", re.IGNORECASE)
+
+
+def find_ecg_channel(ch_names: tuple[str, ...]) -> str | None:
+    """The first channel labelled as an ECG (``ECG``, ``EKG``, ``ECG II``, ``ECG1-ECG2``...),
+    leaving out impedance channels; None when there is none."""
+    for name in ch_names:
+        if _ECG_LABEL.search(name) and not re.search(r"imp", name, re.IGNORECASE):
+            return name
+    return None
+
+
 def _detect_legs(rf: Any, legs: tuple[str, str], config: ScoreConfig, warnings: list[str],
-                 step: Callable[..., None], marks: dict[str, float]) -> tuple[pd.DataFrame, float]:
+                 step: Callable[..., None], marks: dict[str, float]
+                 ) -> tuple[pd.DataFrame, float, dict[str, Any]]:
     """Read each leg channel and detect its LMs (both legs at once on two threads with
-    ``config.parallel_legs``): the LMs of both legs, and the seconds of signal missing on the
-    leg that misses most."""
-    from ..detect import detect_leg_movements
+    ``config.parallel_legs``): the LMs of both legs, the seconds of signal missing on the
+    leg that misses most, and what each leg's detection says (for the summary, the time base
+    and the figure). A leg that shows a heartbeat is detected again with the ECG channel's R
+    peaks, when there is one."""
+    from ..detect import detect_leg_movements, find_r_peaks, heartbeat_suspected
 
     sides = dict(zip(("left", "right"), legs, strict=True))
 
@@ -248,6 +279,20 @@ def _detect_legs(rf: Any, legs: tuple[str, str], config: ScoreConfig, warnings: 
         for side in sides:
             step(f"reading leg and detecting leg movements ({side})", marks[side])
             done[side] = read_and_detect(side)
+    ecg_name = find_ecg_channel(rf.header.ch_names)
+    r_peaks = None
+    for side in sides:
+        sig, found = done[side]
+        if ecg_name is None or not heartbeat_suspected(found.envelope, found.rest_level,
+                                                       found.env_sf):
+            continue
+        if r_peaks is None:
+            step("heartbeat on the leg leads: removing it with the ECG channel's R peaks")
+            ecg = rf.read_signal(ecg_name)
+            r_peaks = find_r_peaks(ecg.data, ecg.sf)
+        done[side] = sig, detect_leg_movements(sig.data, sig.sf, side=side, rules=config.rules,
+                                               beats=r_peaks)
+    info: dict[str, Any] = {"legs": {}, "ecg_channel": ecg_name if r_peaks is not None else None}
     missing_s = 0.0
     for side in sides:   # in a fixed order, whichever leg finished first
         sig, found = done[side]
@@ -256,19 +301,125 @@ def _detect_legs(rf: Any, legs: tuple[str, str], config: ScoreConfig, warnings: 
                             "amplitudes were used as if in microvolts")
         warnings.extend(found.warnings)
         missing_s = max(missing_s, sig.missing_samples() / sig.sf)
+        info["legs"][side] = {"signal": sig, "detection": found}
+    if legs[0] == legs[1]:
+        warnings.append(f"the left and right legs are the same channel ({legs[0]!r}): every LM "
+                        "is counted on both legs. Name the two leg channels with --left and "
+                        "--right.")
+    else:
+        a, b = (info["legs"][s]["signal"].data for s in sides)
+        if len(a) == len(b) and np.array_equal(a[:100_000], b[:100_000], equal_nan=True) \
+                and np.array_equal(a, b, equal_nan=True):
+            warnings.append(f"the left and right leg channels ({legs[0]!r}, {legs[1]!r}) hold "
+                            "the same signal: every LM is counted on both legs. Check the "
+                            "montage.")
     lms = pd.concat([done[side][1].events for side in sides], ignore_index=True)
-    return lms, missing_s
+    return lms, missing_s, info
+
+
+def _unscorable_union(info: dict[str, Any]) -> pd.DataFrame:
+    """The stretches unscorable on either leg, merged (``onset``, ``duration``)."""
+    parts = [leg["detection"].unscorable for leg in info["legs"].values()]
+    table = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else pd.DataFrame(columns=["onset", "duration"])
+    if table.empty:
+        return pd.DataFrame({"onset": [], "duration": []})
+    table = table.sort_values("onset")
+    on = table["onset"].to_numpy(float)
+    off = on + table["duration"].to_numpy(float)
+    reach = np.maximum.accumulate(off)
+    new = np.r_[True, on[1:] > reach[:-1]]
+    group = np.cumsum(new) - 1
+    starts = on[new]
+    ends = np.maximum.reduceat(off, np.flatnonzero(new))
+    del group
+    return pd.DataFrame({"onset": starts, "duration": ends - starts})
+
+
+def _mask_hypnogram(hyp: Any, unscorable: pd.DataFrame) -> Any:
+    """The hypnogram with every 30-s epoch that is at least half unscorable set to '?' (left
+    out of sleep and wake time alike)."""
+    if hyp is None or unscorable.empty:
+        return hyp
+    hyp = np.asarray(hyp, dtype=object).copy()
+    n = len(hyp)
+    cover = np.zeros(n)
+    for on, dur in zip(unscorable["onset"], unscorable["duration"], strict=True):  # stretches
+        first, last = int(on // EPOCH_S), int(np.ceil((on + dur) / EPOCH_S))
+        e = np.arange(max(first, 0), min(last, n))
+        lo = np.maximum(e * EPOCH_S, on)
+        hi = np.minimum((e + 1) * EPOCH_S, on + dur)
+        cover[e] += np.clip(hi - lo, 0, None)
+    hyp[cover >= EPOCH_S / 2] = "?"
+    return hyp
+
+
+def _quality_summary(info: dict[str, Any], duration_s: float,
+                     unscorable: pd.DataFrame) -> dict[str, Any]:
+    """Summary fields on the signal: filters, unscorable time per leg and in all."""
+    out: dict[str, Any] = {}
+    first = next(iter(info["legs"].values()))["detection"].params
+    for key in ("emg_filter", "emg_highpass_hz", "emg_lowpass_hz", "emg_envelope"):
+        out[key] = first[key]
+    for side, leg in info["legs"].items():
+        det, sig = leg["detection"], leg["signal"]
+        secs = det.unscorable_s
+        out[f"{side}_sf_hz"] = sig.sf
+        out[f"{side}_recording_prefilter"] = sig.prefilter or "n/a"
+        out[f"{side}_digital_step_uv"] = det.params["digital_step_uv"]
+        out[f"{side}_ecg_template_removed"] = bool(det.params["ecg_template_removed"])
+        out[f"{side}_unscorable_min"] = round(secs / 60, 1)
+        out[f"{side}_unscorable_share"] = round(secs / duration_s, 3) if duration_s else 0.0
+        out[f"{side}_unscorable_reasons_min"] = {
+            k: round(v / 60, 1) for k, v in
+            det.unscorable.groupby("reason")["duration"].sum().items()} if len(
+            det.unscorable) else {}
+    out["ecg_channel"] = info["ecg_channel"]
+    total = float(unscorable["duration"].sum()) if len(unscorable) else 0.0
+    out["unscorable_min"] = round(total / 60, 1)
+    out["unscorable_share"] = round(total / duration_s, 3) if duration_s else 0.0
+    return out
+
+
+def _time_base_warnings(indices: dict[str, Any], quality: dict[str, Any],
+                        warnings: list[str]) -> None:
+    """Warn when the scorable time is too short for an index to mean much."""
+    hours = indices.get("total_sleep_time_h") or 0.0
+    if quality.get("unscorable_share", 0) >= 0.999:
+        warnings.append("no part of the recording could be scored (see the warnings above): "
+                        "no index is given")
+    elif hours < MIN_INDEX_H:
+        warnings.append(f"only {hours * 60:.0f} min of scorable sleep: too short for a "
+                        f"reliable index (at least {MIN_INDEX_H * 60:.0f} min are needed); "
+                        "read the counts, not the indices")
+
+
+def events_tsv(events: pd.DataFrame, sf: float | None) -> str:
+    """The events as BIDS ``events.tsv`` text: times rounded to the sample (``sf``) and
+    written without float noise, ``n/a`` for unknown values (a stage that is not known, a
+    series id of a movement in no series, a missing amplitude or interval)."""
+    ev = events.copy()
+    for col in ("onset", "duration"):
+        t = ev[col].to_numpy(float)
+        if sf:
+            t = np.round(t * sf) / sf
+        ev[col] = np.round(t, 6)
+    if "stage" in ev:
+        ev["stage"] = ev["stage"].where(ev["stage"].isin(["W", "N1", "N2", "N3", "R"]))
+    if "series_id" in ev:
+        ev["series_id"] = ev["series_id"].where(ev["series_id"] >= 0).astype("Int64")
+    return ev.to_csv(sep="\t", index=False, na_rep="n/a")
 
 
 def _write_outputs(out: Path, path: Path, scoring: Any, summary: dict, start: Any,
-                   duration_s: float, figure: bool) -> dict[str, Path]:
+                   duration_s: float, figure: bool, *, info: dict[str, Any] | None = None,
+                   hypnogram: Any = None) -> dict[str, Path]:
     from ..io import write_annotations_edf
 
     out.mkdir(parents=True, exist_ok=True)
     outputs = {"events": out / "events.tsv", "summary": out / "summary.json",
                "annotations": out / f"{path.stem}_leg_movements.edf"}
-    _atomic_write(outputs["events"], scoring.events.to_csv(sep="\t", index=False,
-                                                            na_rep="n/a"))
+    _atomic_write(outputs["events"], events_tsv(scoring.events, summary.get("left_sf_hz")))
     _atomic_write(outputs["summary"], json.dumps(summary, indent=2, default=_json_default))
     outputs["imi_histogram"] = out / "imi_histogram.tsv"
     _atomic_write(outputs["imi_histogram"], scoring.imi_histogram.to_csv(sep="\t", index=False))
@@ -287,7 +438,14 @@ def _write_outputs(out: Path, path: Path, scoring: Any, summary: dict, start: An
     if figure:
         from ..report import plot_leg_movements
 
-        fig = plot_leg_movements(scoring, title=path.name, duration_s=duration_s)
+        legs = None if info is None else {
+            side: {"channel": leg["signal"].name, "data": leg["signal"].data,
+                   "sf": leg["signal"].sf, "unscorable": leg["detection"].unscorable}
+            for side, leg in info["legs"].items()}
+        fig = plot_leg_movements(scoring, title=path.name, duration_s=duration_s, legs=legs,
+                                 warnings=summary.get("warnings", ()),
+                                 stages_estimated=summary.get("hypnogram_source") == "yasa",
+                                 hypnogram=hypnogram)
         outputs["figure"] = out / "leg_movements.png"
         fig.savefig(outputs["figure"], dpi=110)
     return outputs
