@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from sleeptwitch.triage import intake_fields
+from sleeptwitch.triage._intake import LIST_FIELDS
 
 _NUMBER_RANGES = {
     "interval_seconds": (1, 300), "movement_duration_seconds": (0.1, 600),
@@ -18,9 +19,8 @@ _SKIP = {"age_months", "age_years", "audience", "onset_age_months"}
 
 def _value(field: str, vocab):
     if vocab is not None:
-        if field in ("timing", "body_parts", "sensations", "known_conditions", "medications",
-                     "substances", "family_history", "seizure_features"):
-            return st.lists(st.sampled_from(vocab), min_size=1, max_size=3, unique=True)
+        if field in LIST_FIELDS:  # an empty list is "none of these"
+            return st.lists(st.sampled_from(vocab), min_size=0, max_size=3, unique=True)
         return st.sampled_from(vocab)
     if field in _NUMBER_RANGES:
         lo, hi = _NUMBER_RANGES[field]

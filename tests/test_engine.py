@@ -184,10 +184,48 @@ def test_an_unanswered_red_flag_question_is_asked(knowledge, data, flag):
         question = knowledge.questions[field]
         if result.audience not in question.get("audiences", (result.audience,)):
             continue  # e.g. EEG details are asked of clinicians only
+        if "ask_if" in question and evaluate(question["ask_if"], facts_of(
+                parse_intake(dropped))) is False:
+            continue  # a question that cannot apply to this person (e.g. development at 18)
         raising = {q["field"]: q["could_raise_to"] for q in result.next_questions}
         assert field in raising, (rid, field, result.triage)
         assert RANK[raising[field]] >= RANK[level]
         assert result.provisional
+
+
+NORMAL_RESULTS = [
+    {"eeg": "normal"},
+    {"eeg": "normal", "eeg_during_event": True},
+    {"labs_normal": True},
+    {"mri": "normal"},
+    {"eeg": "normal", "eeg_during_event": True, "labs_normal": True, "mri": "normal"},
+]
+
+
+@SETTINGS
+@given(data=intakes(), which=st.sampled_from(NORMAL_RESULTS))
+def test_a_normal_test_result_never_raises_the_level(knowledge, data, which):
+    workup = data.get("workup", {})
+    assume(not ({"eeg", "eeg_pattern", "eeg_during_event", "labs_normal", "mri"} & set(workup)))
+    assume(not data.get("eeg_abnormal"))
+    before = assess(data, knowledge)
+    after = assess({**data, "workup": {**workup, **which}}, knowledge)
+    assert RANK[after.triage] <= RANK[before.triage], (which, before.triage, after.triage)
+
+
+def test_a_normal_eeg_during_an_episode_sets_aside_the_epilepsy_flag(knowledge):
+    child = {"age_years": 9, "audience": "clinician", "timing": ["asleep", "awake"],
+             "urge_to_move": False}
+    before = assess(child, knowledge)
+    after = assess({**child, "workup": {"eeg": "normal", "eeg_during_event": True}}, knowledge)
+    assert "rf_child_jerks_while_awake" in [r["id"] for r in before.red_flags]
+    assert "rf_child_jerks_while_awake" not in [r["id"] for r in after.red_flags]
+    shown = after.summary["set_aside"]
+    assert shown[0]["id"] == "rf_child_jerks_while_awake" and shown[0]["citations"]
+    # A normal EEG between episodes is not enough to set it aside.
+    between = assess({**child, "workup": {"eeg": "normal", "eeg_during_event": False}},
+                     knowledge)
+    assert "rf_child_jerks_while_awake" in [r["id"] for r in between.red_flags]
 
 
 def test_unknown_is_not_no_for_an_infant(knowledge):

@@ -174,8 +174,12 @@ def conditions(
                              extra="Run 'sleeptwitch conditions' to list them."))
     c = k.conditions[condition_id]
     if fmt is Format.json:
-        out = dict(c)
-        out["citations"] = [{"id": r, **k.citations[r]} for r in c["references"]]
+        from ..knowledge import thaw
+
+        # Authoring notes (review_note, where the text is held) are not for users.
+        out = {key: v for key, v in thaw(c).items() if key not in ("review_note",)}
+        out["citations"] = [{"id": r, **{f: v for f, v in thaw(k.citations[r]).items()
+                                         if f != "held_as"}} for r in c["references"]]
         typer.echo(json.dumps(out, indent=2, ensure_ascii=False, default=str))
         return
     from rich.text import Text

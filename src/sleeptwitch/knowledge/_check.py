@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..vocabulary import option_message
-from ._load import KINDS, Knowledge
+from ._load import KINDS, Knowledge, thaw
 
 __all__ = ["check_knowledge", "knowledge_schema"]
 
@@ -68,7 +68,7 @@ def check_knowledge(knowledge: Knowledge, *, fields: Mapping[str, tuple[str, ...
             folder = knowledge.files[item_id].parent.name
             kind = KINDS[folder]
         where = knowledge.files[item_id]
-        for err in sorted(validators[kind].iter_errors(data), key=lambda e: list(e.path)):
+        for err in sorted(validators[kind].iter_errors(thaw(data)), key=lambda e: list(e.path)):
             path = "/".join(str(p) for p in err.absolute_path) or "(top)"
             problems.append(f"{where.name}: {path}: {err.message[:300]}")
 
@@ -106,7 +106,7 @@ def check_knowledge(knowledge: Knowledge, *, fields: Mapping[str, tuple[str, ...
             if allowed is None:
                 continue
             for op, arg in clause.items():
-                values = arg if isinstance(arg, list) else [arg]
+                values = arg if isinstance(arg, list | tuple) else [arg]
                 if op in ("eq", "in", "contains_any", "contains_all", "contains_only"):
                     for v in values:
                         if v not in allowed:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Knowledge", "KnowledgeError", "load_knowledge", "DATA_DIR", "KINDS"]
+__all__ = ["Knowledge", "KnowledgeError", "load_knowledge", "thaw", "DATA_DIR", "KINDS"]
 
 logger = logging.getLogger("sleeptwitch")
 
@@ -95,8 +95,23 @@ class Knowledge:
         raise KeyError(item_id)
 
 
-def _freeze(items: dict[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(items)
+def _freeze(value: Any) -> Any:
+    """A read-only copy all the way down: mappings become read-only views of copies, lists
+    become tuples, so a loaded item cannot be changed by the code that reads it."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain, mutable deep copy (dicts and lists) of frozen knowledge, e.g. for JSON output."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(v) for v in value]
+    return value
 
 
 def load_knowledge(path: str | Path | None = None) -> Knowledge:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..knowledge import Knowledge, load_knowledge
+from ..knowledge import Knowledge, load_knowledge, thaw
 from ._intake import LEVELS, Intake, parse_intake
 from ._logic import compile_expression, evaluate, expression_fields, unknown_fields
 
@@ -40,7 +40,8 @@ class Assessment:
     intake: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The DESIGN.md JSON shape, as a fresh deep copy: changing it changes nothing else."""
+        return thaw({
             "triage": self.triage,
             "audience": self.audience,
             "summary": self.summary,
@@ -56,7 +57,7 @@ class Assessment:
             "knowledge_version": self.knowledge_version,
             "intake": self.intake,
             "trace": list(self.trace),
-        }
+        })
 
 
 def facts_of(intake: Intake) -> dict[str, Any]:
@@ -449,20 +450,21 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
     questions = run.next_questions(triage, ranked, settle)
     provisional = bool(settle) or any(q["could_raise_to"] for q in questions)
     level_msg = k.messages[f"level_{triage}"]
-    run.cite(level_msg["references"])
-    summary = {"level_text": run.text(level_msg["text"]), "triggers": triggers_out}
+    summary: dict[str, Any] = {
+        "level_text": run.text(level_msg["text"]), "triggers": triggers_out,
+        "text_citations": {"level_text": run.cite(level_msg["references"])}}
     if provisional:
         msg = k.messages["provisional"]
         summary["provisional_text"] = run.text(msg["text"])
-        run.cite(msg["references"])
+        summary["text_citations"]["provisional_text"] = run.cite(msg["references"])
     if settle:
         msg = k.messages["reassurance_not_earned"]
         summary["reassurance_text"] = run.text(msg["text"])
-        run.cite(msg["references"])
+        summary["text_citations"]["reassurance_text"] = run.cite(msg["references"])
     if triage == "urgent":
         msg = k.messages["emergency_safety_net"]
         summary["safety_net_text"] = run.text(msg["text"])
-        run.cite(msg["references"])
+        summary["text_citations"]["safety_net_text"] = run.cite(msg["references"])
     if run.set_aside:
         summary["set_aside"] = [
             {"id": item["id"], "name": item["name"], "text": run.text(item["unless_reason"]),
@@ -470,7 +472,7 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
     if leading is None:
         msg = k.messages["no_benign_explanation"]
         summary["fallback_text"] = run.text(msg["text"])
-        run.cite(msg["references"])
+        summary["text_citations"]["fallback_text"] = run.cite(msg["references"])
 
     citations = [{"id": ref, "title": k.citations[ref]["title"],
                   "source": k.citations[ref]["source"], "status": k.citations[ref]["status"]}
