@@ -1,13 +1,17 @@
-"""Triage and diagnosis accuracy on the evaluation case sets (benchmarks/cases/*.yaml).
+"""Triage and diagnosis accuracy on the case sets in benchmarks/cases/.
 
-The cases were written independently of the knowledge base, from the source articles and the
-clinical-criteria notes. ``dev`` may be used to tune the knowledge; ``heldout`` must not be.
+- ``external/dev.yaml`` and ``external/test.yaml``: real published cases (case reports, teaching
+  cases, clinicians' answers to a person's question) collected by a helper who had not read the
+  knowledge base or the engine, split once at random (``external/split.py``, seed in the files).
+  Tuning looks at ``dev`` only; ``test`` is the figure that counts.
+- ``seed/dev.yaml`` and ``seed/heldout.yaml``: the older cases written from the same five articles
+  the knowledge was written from (they measure memory more than judgement).
 
-Targets: exact triage >= 85%, safe (exact or one level more cautious) >= 97%, no serious case
-(prompt_evaluation or urgent) under-triaged, self-care cases over-triaged <= 15%, the right
-condition first >= 72% and in the top three >= 85%.
+Targets (external test split): acceptable triage >= 90%, safe (not below the lowest acceptable
+level) >= 97%, no case that needs prompt_evaluation or urgent below its acceptable levels,
+self-care cases over-triaged <= 15%, the right condition first >= 75% and in the top three >= 90%.
 
-Run: python benchmarks/triage_accuracy.py [--set dev|heldout|all] [--misses]
+Run: python benchmarks/triage_accuracy.py [--set test|dev|seed|all] [--misses]
 """
 
 from __future__ import annotations
@@ -22,17 +26,19 @@ import yaml
 from sleeptwitch.triage import evaluate_cases
 
 CASES = Path(__file__).parent / "cases"
-TARGETS = {"exact_triage": 0.85, "safe_triage": 0.97, "self_care_over_triaged": 0.15,
-           "top1": 0.72, "top3": 0.85}
+SETS = {"test": ["external/test.yaml"], "dev": ["external/dev.yaml"],
+        "seed": ["seed/dev.yaml", "seed/heldout.yaml"]}
+TARGETS = {"acceptable_triage": 0.90, "safe_triage": 0.97, "self_care_over_triaged": 0.15,
+           "top1": 0.75, "top3": 0.90}
 
 
 def load_cases(which: str) -> list[dict]:
-    names = ["dev", "heldout"] if which == "all" else [which]
-    return [case for name in names for case in yaml.safe_load((CASES / f"{name}.yaml").read_text())]
+    return [case for name in SETS[which]
+            for case in yaml.safe_load((CASES / name).read_text(encoding="utf-8"))]
 
 
 def meets_targets(report) -> bool:
-    return (report.exact_triage >= TARGETS["exact_triage"]
+    return (report.acceptable_triage >= TARGETS["acceptable_triage"]
             and report.safe_triage >= TARGETS["safe_triage"]
             and report.under_triaged_serious == 0
             and report.self_care_over_triaged <= TARGETS["self_care_over_triaged"]
@@ -42,20 +48,22 @@ def meets_targets(report) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", default="all", choices=["dev", "heldout", "all"])
+    parser.add_argument("--set", default="all", choices=["test", "dev", "seed", "all"])
     parser.add_argument("--misses", action="store_true", help="list the cases that missed")
     args = parser.parse_args()
-    sets = ["dev", "heldout"] if args.set == "all" else [args.set]
-    ok = True
+    sets = ["test", "dev", "seed"] if args.set == "all" else [args.set]
+    verdict = {}
     for name in sets:
         report = evaluate_cases(load_cases(name))
         print(name, json.dumps(report.as_dict()))
-        ok &= meets_targets(report)
+        verdict[name] = meets_targets(report)
         if args.misses:
             for miss in report.misses:
                 print("  miss", json.dumps(miss))
-    print("targets met" if ok else "TARGETS MISSED")
-    return 0 if ok else 1
+    for name, ok in verdict.items():
+        print(f"{name}: {'targets met' if ok else 'TARGETS MISSED'}")
+    # The verdict that counts is the external test split's.
+    return 0 if verdict.get("test", all(verdict.values())) else 1
 
 
 if __name__ == "__main__":

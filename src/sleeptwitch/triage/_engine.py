@@ -286,10 +286,17 @@ def _condition_plan(knowledge: Knowledge) -> list:
 
 
 def _reassurance_gaps(leading: Mapping[str, Any] | None, facts: Mapping[str, Any]) -> list[str]:
-    """The defining questions of a benign leader that are still unanswered."""
+    """The defining questions of a benign leader that are still unanswered.
+
+    An entry ``a|b`` is answered when either is (e.g. development or the examination)."""
     if leading is None:
         return []
-    return [f for f in leading["cond"].get("reassure_requires", ()) if facts.get(f) is None]
+    gaps = []
+    for entry in leading["cond"].get("reassure_requires", ()):
+        names = entry.split("|")
+        if all(facts.get(f) is None for f in names):
+            gaps.append(names[0])
+    return gaps
 
 
 def _advice_fits(item: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
