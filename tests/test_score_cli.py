@@ -166,3 +166,31 @@ def test_plms_index_can_feed_an_assessment(edf, tmp_path):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["intake"]["events_per_hour"] == summary["plms_index"]
+
+
+def test_events_tsv_rounds_times_to_the_sample_and_writes_n_a(edf, tmp_path):
+    res = runner.invoke(app, ["score", str(edf), "--out", str(tmp_path), "--no-figure"])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "events.tsv").read_text()
+    events = pd.read_csv(tmp_path / "events.tsv", sep="\t", na_values=["n/a"],
+                         keep_default_na=False)
+    ticks = events["onset"].to_numpy() * 256
+    assert np.allclose(ticks, np.round(ticks), atol=1e-3)
+    assert "n/a" in text and "nan" not in text.lower().split()
+    assert events["series_id"].dropna().ge(0).all()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["emg_highpass_hz"] < 12 and summary["emg_lowpass_hz"] == 100.0
+    assert summary["left_unscorable_min"] == 0.0 and summary["unscorable_share"] == 0.0
+
+
+def test_same_channel_for_both_legs_and_white_noise_warn(tmp_path):
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 30, 256 * 600)
+    path = _write(tmp_path / "noise.edf", [Signal("Leg L", x, 256.0, "uV")])
+    res = runner.invoke(app, ["score", str(path), "--out", str(tmp_path / "o"), "--left",
+                              "Leg L", "--right", "Leg L", "--no-figure"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["plms_index"] is None and summary["n_lm"] == 0
+    assert any("same channel" in w for w in summary["warnings"])
+    assert any("resting EMG too high" in w for w in summary["warnings"])

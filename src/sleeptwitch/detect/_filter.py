@@ -101,9 +101,16 @@ def _edges(smooth: np.ndarray) -> np.ndarray:
     return edges
 
 
+_SMOOTH32 = _SMOOTH.astype(np.float32)
+
+
 def _smooth(means: np.ndarray) -> np.ndarray:
+    """The binomial smoothing of block means (float32), edges repeated."""
     half = len(_SMOOTH) // 2
-    return np.convolve(np.pad(means, half, mode="edge"), _SMOOTH, "valid")
+    padded = np.empty(len(means) + 2 * half, dtype=np.float32)
+    padded[half:-half] = means
+    padded[:half], padded[-half:] = means[0], means[-1]
+    return np.convolve(padded, _SMOOTH32, "valid")
 
 
 def _lowfreq_knots(means: np.ndarray) -> np.ndarray:
