@@ -96,10 +96,59 @@ def _staging_eeg(night: SimulatedNight, rng: np.random.Generator) -> Signal:
     return Signal(EEG_CHANNEL, simulate_eeg(night.hypnogram, EEG_SF, seed=rng), EEG_SF, unit="uV")
 
 
+def _set_adc(path: Path, adc: dict[str, dict]) -> None:
+    """Store the named channels as an amplifier with ``step_uv`` per digital step and rails at
+    +/- ``digital_max`` steps would: rewrite their header range and their samples in place.
+
+    The writer chooses each channel's range from its data; a real amplifier's range is fixed,
+    and a railed sample sits exactly at the digital limit. The channel's data must already be
+    whole steps (``simulate_scenario`` quantises it)."""
+    with open(path, "r+b") as f:
+        main = f.read(256)
+        ns = int(main[252:256])
+        n_records = int(main[236:244])
+        head = bytearray(f.read(256 * ns))
+        field = {}
+        pos = 0
+        for name, width in (("label", 16), ("transducer", 80), ("unit", 8), ("pmin", 8),
+                            ("pmax", 8), ("dmin", 8), ("dmax", 8), ("prefilter", 80),
+                            ("spr", 8), ("reserved", 32)):
+            field[name] = (pos, width)
+            pos += width * ns
+        labels = [head[field["label"][0] + 16 * i: field["label"][0] + 16 * (i + 1)]
+                  .decode().strip() for i in range(ns)]
+        spr = [int(head[field["spr"][0] + 8 * i: field["spr"][0] + 8 * (i + 1)])
+               for i in range(ns)]
+        rec = sum(spr)
+        for name, spec in adc.items():
+            i = labels.index(name)
+            step, dmax = float(spec["step_uv"]), int(spec["digital_max"])
+            pmax = f"{step * dmax:.7g}"
+            if len(pmax) > 7 or abs(float(pmax) - step * dmax) > 1e-9 * step * dmax:
+                raise ValueError(f"channel {name!r}: a range of {step:g} x {dmax} µV does not fit "
+                                 "an EDF header field exactly; choose another digital_max.")
+            for key, text in (("pmin", "-" + pmax), ("pmax", pmax), ("dmin", str(-dmax)),
+                              ("dmax", str(dmax))):
+                start, width = field[key]
+                head[start + width * i: start + width * (i + 1)] = text.ljust(width).encode()
+            data = np.memmap(path, dtype="<i2", mode="r+", offset=256 * (ns + 1),
+                             shape=(n_records, rec))
+            values = spec["data"]
+            dig = np.zeros(n_records * spr[i])
+            dig[:values.size] = np.clip(np.round(values / step), -dmax, dmax)
+            first = sum(spr[:i])
+            data[:, first:first + spr[i]] = dig.reshape(n_records, spr[i]).astype("<i2")
+            data.flush()
+            del data
+        f.seek(256)
+        f.write(bytes(head))
+
+
 def write_simulated_edf(night: SimulatedNight, path: str | os.PathLike, *,
                         extra_channels: int = 0, include_lm_annotations: bool = False,
                         fmt: str = "EDF+C", start: datetime | None = None, eeg: bool = False,
-                        stage_annotations: bool = True) -> Path:
+                        stage_annotations: bool = True,
+                        record_duration_s: float | None = None) -> Path:
     """Write a simulated night to an EDF+ (or BDF+) file, with its annotations.
 
     Parameters
@@ -126,6 +175,14 @@ def write_simulated_edf(night: SimulatedNight, path: str | os.PathLike, *,
     stage_annotations : bool
         Write the hypnogram as ``"Sleep stage ..."`` annotations (``False``: a recording whose
         stages were never scored).
+    record_duration_s : float, optional
+        Length of a data record; default the scenario's (``params["record_duration_s"]``),
+        else 1 s.
+
+    A night from :func:`simulate_scenario` also brings its own channels (``"ECG"``, which then
+    replaces the extra channel of that name), each at its own rate, the prefiltering field
+    (``params["prefilter"]``) and, for the legs, the amplifier's fixed range and digital step
+    (``params["adc"]``: railed samples sit at the digital limit, as in real recordings).
 
     Returns
     -------
@@ -137,7 +194,17 @@ def write_simulated_edf(night: SimulatedNight, path: str | os.PathLike, *,
     if isinstance(extra_channels, bool) or not isinstance(extra_channels, int) \
             or extra_channels < 0:
         raise ValueError(f"'extra_channels' must be a whole number >= 0, got {extra_channels!r}.")
-    signals = [Signal(name, night.signals[name], night.sf, unit="uV") for name in LEG_CHANNELS]
+    if record_duration_s is None:
+        record_duration_s = float(night.params.get("record_duration_s", 1.0))
+    if fmt != "EDF+C" and night.params.get("adc"):
+        raise ValueError(f"This scenario stores its legs as a 16-bit amplifier would; write it "
+                         f"as fmt='EDF+C', not {fmt!r}.")
+    prefilter = str(night.params.get("prefilter", ""))
+    signals = [Signal(name, night.signals[name], night.sf_of(name), unit="uV",
+                      prefilter=prefilter) for name in LEG_CHANNELS]
+    signals += [Signal(name, data, night.sf_of(name), unit="uV",
+                       prefilter="HP:0.3Hz" if name == "ECG" else "")
+                for name, data in night.other_signals.items()]
     streams = random_streams(night.params["entropy"])
     rng = streams["extra_channels"]
     duration_s = len(night.hypnogram) * EPOCH_S
@@ -147,6 +214,8 @@ def write_simulated_edf(night: SimulatedNight, path: str | os.PathLike, *,
         if eeg and name == EEG_CHANNEL:
             signals.append(_staging_eeg(night, streams["eeg"]))
             continue
+        if name in night.other_signals:
+            continue
         n = int(round(duration_s * sf))
         signals.append(Signal(name, make(night, sf, n, rng), sf, unit=unit))
     if eeg and EEG_CHANNEL not in [sig.name for sig in signals]:
@@ -154,5 +223,10 @@ def write_simulated_edf(night: SimulatedNight, path: str | os.PathLike, *,
     annotations = night.annotations(include_lms=include_lm_annotations)
     if not stage_annotations:
         annotations = annotations[~annotations["description"].str.startswith("Sleep stage")]
-    return write_edf(path, signals, annotations=annotations,
-                     start=_DEFAULT_START if start is None else start, fmt=fmt)
+    out = write_edf(path, signals, annotations=annotations,
+                    start=_DEFAULT_START if start is None else start, fmt=fmt,
+                    record_duration_s=record_duration_s)
+    adc = night.params.get("adc") or {}
+    if adc:
+        _set_adc(out, {name: {**spec, "data": night.signals[name]} for name, spec in adc.items()})
+    return out

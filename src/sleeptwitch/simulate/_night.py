@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ from ._events import (
 )
 from ._hypnogram import EPOCH_S, simulate_hypnogram
 
-__all__ = ["LEG_CHANNELS", "SimulatedNight", "random_streams", "simulate_night",
+__all__ = ["ARTEFACT_COLUMNS", "LEG_CHANNELS", "SimulatedNight", "random_streams", "simulate_night",
            "simulate_noise_only"]
 
 logger = logging.getLogger("sleeptwitch")
@@ -49,6 +49,15 @@ DRIFT_FRACTION = 0.3
 TRUTH_COLUMNS = ("onset", "duration", "side", "stage", "in_train", "train_id", "respiratory",
                  "peak_amplitude_uv")
 _ANNOTATION_COLUMNS = ["onset", "duration", "description"]
+#: Columns of ``SimulatedNight.artefacts`` (see :func:`simulate_scenario`).
+ARTEFACT_COLUMNS = ("onset", "duration", "side", "kind", "unscorable", "amplitude_uv")
+
+
+def _no_artefacts() -> pd.DataFrame:
+    return pd.DataFrame({"onset": pd.Series(dtype=float), "duration": pd.Series(dtype=float),
+                         "side": pd.Series(dtype=object), "kind": pd.Series(dtype=object),
+                         "unscorable": pd.Series(dtype=bool),
+                         "amplitude_uv": pd.Series(dtype=float)})
 
 
 def random_streams(entropy: int) -> dict[str, np.random.Generator]:
@@ -86,6 +95,16 @@ class SimulatedNight:
     params : dict
         Every setting used, the seed and the entropy that reproduces the night, and the numbers
         of events actually placed (``n_plm_trains_placed``, ...).
+    artefacts : DataFrame
+        What is not an LM, one row per artefact per leg (empty for :func:`simulate_night`;
+        filled by :func:`simulate_scenario`): ``onset``, ``duration``, ``side``, ``kind``,
+        ``unscorable``, ``amplitude_uv``.
+    other_signals : dict of str to ndarray
+        Further channels recorded with the legs (``"ECG"``), in their physical units.
+    channel_sf : dict of str to float
+        Sampling rate of each channel, when it is not ``sf`` (legs at different rates, ECG).
+    beats_s : ndarray or None
+        R-peak times (s) of the heartbeat that leaks onto the legs, when it does.
     """
 
     signals: dict[str, np.ndarray]
@@ -96,6 +115,14 @@ class SimulatedNight:
     respiratory: pd.DataFrame
     arousals: pd.DataFrame
     params: dict
+    artefacts: pd.DataFrame = field(default_factory=_no_artefacts)
+    other_signals: dict[str, np.ndarray] = field(default_factory=dict)
+    channel_sf: dict[str, float] = field(default_factory=dict)
+    beats_s: np.ndarray | None = None
+
+    def sf_of(self, name: str) -> float:
+        """Sampling rate (Hz) of the channel ``name``."""
+        return float(self.channel_sf.get(name, self.sf))
 
     def __repr__(self) -> str:
         n_train = int(self.truth["in_train"].sum())
