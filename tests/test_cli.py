@@ -116,7 +116,8 @@ def test_demo_writes_intakes_and_assessments(tmp_path):
     assert "infant_foot_twitching.assessment.json" in files
 
 
-def test_interactive_interview_asks_and_assesses():
+def test_interactive_interview_asks_and_assesses(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     # audience 2 = patient; age; then answers to the questions in the order asked. Every
     # further question is answered "?" (don't know), which must never be read as "no".
     answers = ["2", "34 years", "1", "?", "2", "1"] + ["?"] * 60
@@ -126,7 +127,8 @@ def test_interactive_interview_asks_and_assesses():
     assert "sleeptwitch" in res.output
 
 
-def test_interactive_rejects_bad_age_then_continues():
+def test_interactive_rejects_bad_age_then_continues(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     answers = ["1", "two", "4 months"] + ["?"] * 60
     res = runner.invoke(app, ["assess"], input="\n".join(answers) + "\n")
     assert res.exit_code == 0, res.output

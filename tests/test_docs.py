@@ -51,3 +51,11 @@ def test_code_is_lint_clean():
     out = subprocess.run([sys.executable, "-m", "ruff", "check", "src", "tests", "benchmarks"],
                          cwd=ROOT, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_every_intake_field_is_documented():
+    from sleeptwitch.triage import intake_fields
+
+    text = (ROOT / "docs" / "intake.md").read_text()
+    missing = [f for f in intake_fields() if f"`{f}`" not in text]
+    assert not missing, f"document these in docs/intake.md: {missing}"

@@ -109,7 +109,7 @@ def offer_to_save(intake: dict[str, Any], console: Console,
                "(a file name such as intake.json, or Enter to skip)").strip()
     except InputEnded:
         return None
-    if not raw:
+    if not raw or raw.lower() in ("?", "n", "no", "skip"):
         return None
     path = Path(raw).expanduser()
     if path.suffix.lower() not in (".json", ".yaml", ".yml"):

@@ -560,16 +560,16 @@ def report(
     """A report for the doctor: summary, charts (episodes per night, timing, triggers with
     intervals, sleep) and the latest saved assessment with its sources."""
     from ..report._journal_report import (
-        AUDIENCES,
         REPORT_SUFFIXES,
         build_journal_report,
         write_journal_report,
     )
+    from ..vocabulary import AUDIENCES, option_message
 
     if out.suffix.lower() not in REPORT_SUFFIXES:
         _fail(f"--out {out}: the file name must end in .pdf or .html (e.g. --out report.pdf).")
     if audience not in AUDIENCES:
-        _fail(f"--audience {audience!r}: use {', '.join(AUDIENCES)}.")
+        _fail(option_message("--audience", audience, AUDIENCES))
     with _Open(ctx) as (journal, person):
         document = journal.document(person, start=start, end=end)
         saved = journal.latest_assessment(person)

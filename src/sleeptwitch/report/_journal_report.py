@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import atomic_write
+from ..vocabulary import AUDIENCES, LEVELS, check_option
 from ._journal_figures import (
     TIMING_LABELS,
     factor_label,
@@ -36,7 +37,6 @@ from ._journal_figures import (
 __all__ = ["JournalReport", "build_journal_report", "write_journal_report", "journal_figures",
            "AUDIENCES", "REPORT_SUFFIXES"]
 
-AUDIENCES = ("clinician", "patient", "parent")
 REPORT_SUFFIXES = (".html", ".pdf")
 CHART_DPI = 150
 MAX_ASSOCIATIONS = 5
@@ -86,12 +86,6 @@ class JournalReport:
     def verdicts_present(self) -> tuple[str, ...]:
         found = {f["verdict"] for f in self.factors}
         return tuple(v for v in VERDICTS if v in found)
-
-
-def _check_option(name: str, value: Any, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise ValueError(f"Invalid value for {name!r}: allowed are "
-                         f"{', '.join(repr(a) for a in allowed)}, got {value!r}.")
 
 
 def _iso(value: str | dt.date | None, name: str) -> str | None:
@@ -204,7 +198,7 @@ def _assessment_view(record: Mapping[str, Any], audience: str, k: Any,
                          "Assessment.to_dict() output (with 'triage').")
     result = _in_words_of(record, audience, k)
     triage = result["triage"]
-    _check_option("assessment triage", triage, tuple(LEVEL_LABELS))
+    check_option("assessment triage", triage, LEVELS)
     view: dict[str, Any] = {
         "created_at": record.get("created_at"),
         "triage": triage,
@@ -259,7 +253,7 @@ def build_journal_report(document: Mapping[str, Any], analysis: Mapping[str, Any
         For an unknown audience, a bad date, an analysis of other nights, or a period with no
         nights (the message says how to log nights or widen the period).
     """
-    _check_option("audience", audience, AUDIENCES)
+    check_option("audience", audience, AUDIENCES)
     start, end = _iso(start, "start"), _iso(end, "end")
     if start and end and start > end:
         raise ValueError(f"the period starts ({start}) after it ends ({end}); swap --from and "
