@@ -206,3 +206,20 @@ def test_assess_needs_an_age(sqlite_url):
     _run(sqlite_url, "episode", "now")
     result = _run(sqlite_url, "assess")
     assert result.exit_code == 2 and "birth-date" in result.output
+
+
+def test_journal_assess_interview_asks_only_what_the_journal_cannot_answer(sqlite_url, tmp_path):
+    kicks = {"time": "02:10", "state": "asleep", "body_parts": ["legs"], "pattern": "rhythmic",
+             "interval_seconds": 30, "observed_by": "partner", "woke": True}
+    doc = {"format": "sleeptwitch-journal/1",
+           "person": {"name": "Lee", "birth_date": "1970-05-01"},
+           "nights": [_night(f"2026-10-{d:02d}", kicks) for d in range(1, 15)]}
+    (tmp_path / "lee.json").write_text(json.dumps(doc))
+    _run(sqlite_url, "import", str(tmp_path / "lee.json"))
+    out = _run(sqlite_url, "assess", "--interview", "--no-save", input="?\n" * 80)
+    assert out.exit_code == 0, out.output
+    # the journal already says when, where and how: those are not asked again
+    assert "When do the movements happen?" not in out.output
+    assert "Which parts of your body move?" not in out.output
+    assert "How old are you?" not in out.output
+    assert "PERIODIC" in out.output.upper() or "ROUTINE" in out.output.upper()

@@ -68,10 +68,15 @@ def _ask_until_read(question: Question, console: Console,
 
 def run_interview(knowledge: Knowledge, console: Console, *, audience: str | None = None,
                   ask: Callable[[str], str] | None = None,
-                  max_questions: int = MAX_QUESTIONS) -> dict[str, Any]:
-    """Interview the user; returns the answers as an intake mapping ("don't know" left out)."""
+                  max_questions: int = MAX_QUESTIONS,
+                  known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Interview the user; returns the answers as an intake mapping ("don't know" left out).
+
+    ``known``: findings already in hand (e.g. from the journal); only the rest is asked."""
     read = _reader(console, ask)
-    answers: dict[str, Any] = {} if audience is None else {"audience": audience}
+    answers: dict[str, Any] = dict(known or {})
+    if audience is not None:
+        answers["audience"] = audience
     try:
         return _interview(answers, knowledge, console, read, max_questions)
     except InputEnded:

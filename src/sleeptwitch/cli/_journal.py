@@ -437,6 +437,9 @@ def assess_from_journal(
                                          "QuestionnaireResponse).")] = "text",
     audience: Annotated[str, typer.Option(help="parent, patient or clinician.")] = "patient",
     save: Annotated[bool, typer.Option(help="Keep the result for the doctor's report.")] = True,
+    interview: Annotated[bool, typer.Option(
+        "--interview", help="Then ask, in the terminal, the questions the journal cannot "
+        "answer (the same interview as `sleeptwitch assess`).")] = False,
 ) -> None:
     """Assess from the journal: its patterns (episodes while awake, rhythmic kicks a partner
     saw, pain, spreading, nightly waking with daytime sleepiness) become findings."""
@@ -462,6 +465,11 @@ def assess_from_journal(
             intake.pop("age_months")
         intake["audience"] = audience
         knowledge = load_knowledge()
+        if interview:
+            from ._app import _console
+            from ._interview import run_interview
+
+            intake = run_interview(knowledge, _console(), known=intake)
         try:
             result = assess(intake, knowledge).to_dict()
         except IntakeError as exc:
