@@ -233,7 +233,7 @@ def test_empty_period_and_bad_suffix_are_clear_errors(stored, written, tmp_path)
     with pytest.raises(ValueError, match=r"must end in \.html or \.pdf"):
         write_journal_report(written["report"], tmp_path / "report.docx")
     assert not list(tmp_path.iterdir())
-    with pytest.raises(ValueError, match="allowed are 'clinician', 'patient', 'parent'"):
+    with pytest.raises(ValueError, match="allowed are 'parent', 'patient', 'clinician'"):
         build_journal_report(stored["document"], audience="doctor")
     with pytest.raises(ValueError, match="pass analyse"):
         build_journal_report(stored["document"], analyse(simulate_journal(20, seed=1)))

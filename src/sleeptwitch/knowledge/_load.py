@@ -74,9 +74,9 @@ class Knowledge:
 
     def text(self, value: Any, audience: str) -> str:
         """Pick the wording for ``audience`` from a string or a per-audience mapping."""
-        if isinstance(value, Mapping):
-            return value[audience]
-        return value
+        if type(value) is str:  # noqa: E721 - the common case, without an ABC check
+            return value
+        return value[audience] if isinstance(value, Mapping) else value
 
     def message(self, key: str, audience: str) -> str:
         return self.text(self.messages[key]["text"], audience)

@@ -117,29 +117,28 @@ class _Run:
     def evaluate_rules(self) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]],
                                       list[Mapping[str, Any]]]:
         fired: dict[str, list[Mapping[str, Any]]] = {"red_flag": [], "rule": [], "trigger": []}
-        for kind, table in (("trigger", self.k.triggers), ("red_flag", self.k.red_flags),
-                            ("rule", self.k.rules)):
-            for rid in sorted(table):
-                item = table[rid]
-                result = evaluate(item["when"], self.facts, self.rule_results)
-                set_aside = False
-                if result and "unless" in item and evaluate(
-                        item["unless"], self.facts, self.rule_results) is True:
-                    # A test result that answers the flag's own reason sets it aside; only a
-                    # result known to be reassuring does, so an unknown never silences a flag.
-                    result, set_aside = False, True
-                    self.set_aside.append(item)
-                self.rule_results[rid] = result
-                self.trace.append({
-                    "step": kind, "id": rid, "result": result,
-                    "level": item.get("level"),
-                    "findings": _findings(item["when"], self.facts),
-                    "references": list(item["references"]),
-                    **({"set_aside_by": _findings(item["unless"], self.facts)}
-                       if set_aside else {}),
-                })
-                if result:
-                    fired[kind].append(item)
+        facts, results = self.facts, self.rule_results
+        for kind, rid, item, when, unless in _rule_plan(self.k):
+            result = when(facts, results)
+            set_aside = False
+            if result and unless is not None and unless(facts, results) is True:
+                # A test result that answers the flag's own reason sets it aside; only a
+                # result known to be reassuring does, so an unknown never silences a flag.
+                result, set_aside = False, True
+                self.set_aside.append(item)
+            self.rule_results[rid] = result
+            self.trace.append({
+                "step": kind, "id": rid, "result": result,
+                "level": item.get("level"),
+                # the answered findings of a rule that did not fire are left out (speed)
+                "findings": {} if result is False and not set_aside
+                else _findings(item["when"], self.facts),
+                "references": list(item["references"]),
+                **({"set_aside_by": _findings(item["unless"], self.facts)}
+                   if set_aside else {}),
+            })
+            if result:
+                fired[kind].append(item)
         return fired["red_flag"], fired["rule"], fired["trigger"]
 
     # -- conditions ----------------------------------------------------------------------------
@@ -170,7 +169,9 @@ class _Run:
                     open_requirements.append(req)
             score = float(cond["prior"])
             open_features = []
-            for feat, test in features:
+            # An excluded condition is never shown, ranked or asked about: its features are
+            # not weighed (the reasons it was excluded are kept for the trace).
+            for feat, test in () if excluded else features:
                 result = test(facts, rules)
                 if result is None:
                     open_features.append(feat)
@@ -270,6 +271,43 @@ class _Run:
 
 
 _PLANS: dict[int, tuple[Knowledge, list]] = {}
+_RULE_PLANS: dict[int, tuple[Knowledge, list]] = {}
+_WATCH_PLANS: dict[int, tuple[Knowledge, list]] = {}
+
+
+def _watch_plan(knowledge: Knowledge) -> list:
+    """Serious red flags to watch for, most serious first, with the audiences that can notice
+    them (some finding of theirs is one that audience is asked about)."""
+    hit = _WATCH_PLANS.get(id(knowledge))
+    if hit is not None and hit[0] is knowledge:
+        return hit[1]
+    floor = _RANK[knowledge.engine["watch_min_level"]]
+    plan = []
+    for rid, item in sorted(knowledge.red_flags.items(),
+                            key=lambda kv: (-_RANK[kv[1]["level"]], kv[0])):
+        if _RANK[item["level"]] < floor:
+            continue
+        audiences = frozenset(
+            a for a in ("parent", "patient", "clinician")
+            if any(a in knowledge.questions.get(fld, {}).get("audiences", (a,))
+                   for fld in expression_fields(item["when"])))
+        plan.append((rid, item, compile_expression(item["when"]), audiences))
+    _WATCH_PLANS[id(knowledge)] = (knowledge, plan)
+    return plan
+
+
+def _rule_plan(knowledge: Knowledge) -> list:
+    """Triggers, red flags and rules in evaluation order with their expressions compiled."""
+    hit = _RULE_PLANS.get(id(knowledge))
+    if hit is not None and hit[0] is knowledge:
+        return hit[1]
+    plan = [(kind, rid, table[rid], compile_expression(table[rid]["when"]),
+             compile_expression(table[rid]["unless"]) if "unless" in table[rid] else None)
+            for kind, table in (("trigger", knowledge.triggers), ("red_flag", knowledge.red_flags),
+                                ("rule", knowledge.rules))
+            for rid in sorted(table)]
+    _RULE_PLANS[id(knowledge)] = (knowledge, plan)
+    return plan
 
 
 def _condition_plan(knowledge: Knowledge) -> list:
@@ -414,17 +452,11 @@ def assess(intake: Intake | Mapping[str, Any], knowledge: Knowledge | None = Non
                 "audience": aud}
     # Only the serious ones, and only those this audience can notice (some finding of theirs is
     # one this audience is asked about).
-    def observable(item: Mapping[str, Any]) -> bool:
-        return any(aud in k.questions.get(fld, {}).get("audiences", (aud,))
-                   for fld in expression_fields(item["when"]))
-
     watch = [{"id": rid, "name": item["name"], "level": item["level"],
               "citations": run.cite(item["references"])}
-             for rid, item in sorted(k.red_flags.items(), key=lambda kv: (
-                 -_RANK[kv[1]["level"]], kv[0]))
-             if not run.rule_results.get(rid) and _RANK[item["level"]] >= _RANK[
-                 k.engine["watch_min_level"]]
-             and evaluate(item["when"], age_only) is not False and observable(item)]
+             for rid, item, when, audiences in _watch_plan(k)
+             if aud in audiences and not run.rule_results.get(rid)
+             and when(age_only, {}) is not False]
     rules_out = [{**item_out(r), "name": r["name"], "level": r["level"],
                   "findings": _findings(r["when"], run.facts)} for r in rules]
 
