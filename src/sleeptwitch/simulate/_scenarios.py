@@ -356,8 +356,12 @@ def _pops(legs, rng, busy, hypno, duration_s):
         t, tau, end = t[ok], tau[ok], end[ok]
         order = np.argsort(t)
         t, tau, end = t[order], tau[order], end[order]
-        sep = np.r_[True, t[1:] > end[:-1] + 0.5]
-        t, tau, end = t[sep], tau[sep], end[sep]
+        keep, last_end = [], -np.inf
+        for i in range(t.size):  # once per pop
+            if t[i] > last_end + 0.5:
+                keep.append(i)
+                last_end = end[i]
+        t, tau, end = t[keep], tau[keep], end[keep]
         amp = rng.uniform(150, 1500, t.size) * rng.choice([-1.0, 1.0], t.size)
         leg = legs[k]
         leg.slow += pop_decays(t, amp, tau, leg.n, leg.sf)
@@ -498,7 +502,7 @@ def _mains(legs, rng, busy, hypno, hz, duration_s):
             busy.add(k, a / leg.sf, (a + n) / leg.sf)
         leg.x += mains_hum(leg.n, leg.sf, rng, level, hz)
         amp.append(float(base))
-    return rows, {"mains_uv": amp}
+    return rows, {"mains_uv": amp, "mains_loose_electrode_placed": t0 is not None}
 
 
 def _rails(legs, rng, busy, hypno, duration_s) -> tuple[list, list]:
