@@ -69,6 +69,80 @@ def test_wasm_bilateral_limits():
     assert (s.events["type"] == "non_clm").sum() == 1
 
 
+def test_wasm_bilateral_with_a_long_member_is_a_non_clm_and_ends_a_series():
+    """Rule (a): a bilateral candidate is a non-CLM when any one-leg LM in it lasts over 10 s,
+    even though the candidate itself is within 15 s (PLMScoRe ``lm_bil``)."""
+    rows = [(100, 2.0, "left"), (120, 2.0, "left"), (140, 10.5, "left"), (140.2, 2.0, "right"),
+            (160, 2.0, "left"), (180, 2.0, "left"), (200, 2.0, "left"), (220, 2.0, "left")]
+    s = score_leg_movements(lms(rows), rules="wasm2016", hypnogram=hyp(20))
+    cand = s.events[s.events["type"].isin(["clm", "non_clm"])]
+    long_one = cand[cand["onset"] == 140]
+    assert long_one["side"].tolist() == ["bilateral"] and not long_one["is_clm"].item()
+    assert long_one["duration"].item() == pytest.approx(10.5)
+    assert s.indices["n_plms"] == 4                      # 100, 120 | non-CLM | 160 ... 220
+    # the same movement with a 9.5-s member is a CLM and the series runs through
+    rows[2] = (140, 9.5, "left")
+    assert score_leg_movements(lms(rows), hypnogram=hyp(20)).indices["n_plms"] == 7
+
+
+def test_wasm_respiratory_non_clm_still_ends_a_plmnr_series():
+    """Rule (b), the other half: only rCLMs are taken out for PLMnr; a non-CLM near a
+    respiratory event stays in the sequence and ends the series, as in PLMScoRe."""
+    rows = [(100 + 20 * i, 12.0 if i == 3 else 2.0, "left") for i in range(8)]
+    resp = pd.DataFrame({"onset": [150.0], "duration": [8.0]})    # window 156-168.25
+    s = score_leg_movements(lms(rows), rules="wasm2016", hypnogram=hyp(20), respiratory=resp)
+    assert s.indices["n_plms"] == 4 and s.indices["n_plms_nr"] == 4   # 180 ... 240
+
+
+def test_aasm_a_combined_movement_over_10_s_counts_and_keeps_the_series():
+    """Rule (c): AASM's 10 s is each leg's limit. Two legs counted as one movement may last
+    longer (here 13 s); it is counted, and nothing about it ends a series."""
+    rows = [(100, 2.0, "left"), (120, 2.0, "left"), (140, 8.0, "left"), (144, 9.0, "right"),
+            (160, 2.0, "left"), (180, 2.0, "left")]
+    s = score_leg_movements(lms(rows), rules="aasm", hypnogram=hyp(20))
+    cand = s.events[s.events["type"].isin(["clm", "non_clm"])]
+    assert cand["type"].eq("clm").all()
+    assert cand[cand["onset"] == 140]["duration"].item() == pytest.approx(13.0)
+    assert (s.indices["n_lm"], s.indices["n_candidate_lm"], s.indices["n_plms"]) == (6, 5, 5)
+
+
+def test_aasm_joins_only_lms_of_different_legs():
+    """Rule (d): an LM of the other leg with an onset less than 5 s later counts with it as one
+    movement; a second LM of the same leg is a movement of its own."""
+    same_leg = score_leg_movements(lms([(100, 1.0, "left"), (103, 1.0, "left")]), rules="aasm",
+                                   hypnogram=hyp(10))
+    assert same_leg.indices["n_candidate_lm"] == 2
+    mixed = score_leg_movements(lms([(100, 1.0, "left"), (102, 1.0, "right"),
+                                     (103, 1.0, "left"), (105, 1.0, "right")]),
+                                rules="aasm", hypnogram=hyp(10))
+    cand = mixed.events[mixed.events["type"] == "clm"]
+    assert cand["onset"].tolist() == [100, 103] and cand["side"].tolist() == ["bilateral"] * 2
+    assert cand["n_lms"].tolist() == [2, 2]
+    # onsets exactly 5 s apart are not "less than 5 s"
+    apart = score_leg_movements(lms([(100, 1.0, "left"), (105, 1.0, "right")]), rules="aasm",
+                                hypnogram=hyp(10))
+    assert apart.indices["n_candidate_lm"] == 2
+
+
+def test_aasm_respiratory_exclusion_applies_to_the_movement_as_counted():
+    """Rule (d), second half: the left LM ends 4.8 s before the window (105.8 s) starts, but
+    it counts as one movement with the right LM that reaches into it; the movement is not
+    scored, neither LM of it."""
+    rows = [(100, 1.0, "left"), (104, 2.0, "right"), (150, 1.0, "left")]
+    resp = pd.DataFrame({"onset": [106.3], "duration": [14.0]})
+    s = score_leg_movements(lms(rows), rules="aasm", hypnogram=hyp(10), respiratory=resp)
+    assert (s.indices["n_lm"], s.indices["n_candidate_lm"]) == (1, 1)
+    assert s.events["onset"].tolist() == [150, 150]
+
+
+def test_lm_index_counts_single_leg_lms_and_candidate_lm_index_movements():
+    rows = [(100, 1.0, "left"), (100.2, 1.0, "right"), (200, 1.0, "left")]
+    for rules in ("wasm2016", "aasm"):
+        s = score_leg_movements(lms(rows), rules=rules, hypnogram=hyp(120)).indices
+        assert (s["n_lm"], s["n_candidate_lm"]) == (3, 2)
+        assert s["lm_index"] == 3.0 and s["candidate_lm_index"] == 2.0    # per hour of sleep
+
+
 def test_same_leg_merge_under_wasm():
     rows = [(100, 1.0, "left"), (101.3, 1.0, "left")]   # 0.3 s apart
     s = score_leg_movements(lms(rows), rules="wasm2016", hypnogram=hyp(10))
@@ -81,7 +155,8 @@ def test_respiratory_flag_and_plmnr_under_wasm():
     resp = pd.DataFrame({"onset": [150.0], "duration": [8.0]})    # ends 158; window 156-168.25
     s = score_leg_movements(events, rules="wasm2016", hypnogram=hyp(20), respiratory=resp)
     assert s.indices["n_plms"] == 8
-    assert s.indices["n_plms_nr"] == 4     # 100,120,140 | rCLM 160 | 180..240 (4)
+    # the rCLM at 160 is taken out and the IMI 140 -> 180 (40 s) recomputed: no break
+    assert s.indices["n_plms_nr"] == 7
     flagged = s.events[(s.events["type"] == "clm") & s.events["respiratory_related"]]
     assert flagged["onset"].tolist() == [160.0]
 
@@ -162,8 +237,10 @@ PROPS = settings(max_examples=60, deadline=None)
 def test_plm_le_clm_le_lm(night, rules):
     events, hypno = night
     s = score_leg_movements(events, rules=rules, hypnogram=hypno).indices
-    assert s["n_plms"] <= s["n_plm"] <= s["n_clm"] <= s["n_lm"]
-    assert s["n_plms_nr"] <= s["n_plms"]
+    assert s["n_plms"] <= s["n_plm"] <= s["n_clm"] <= s["n_candidate_lm"] <= s["n_lm"]
+    assert s["n_plms_nr"] <= s["n_clm"]
+    if rules == "aasm":   # no combined limit: every counted movement is a candidate for a series
+        assert s["n_clm"] == s["n_candidate_lm"]
 
 
 @PROPS

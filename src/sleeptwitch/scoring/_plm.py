@@ -1,16 +1,43 @@
 """From per-leg LMs to candidate LMs, PLM series and indices, under a named rule set.
 
 Works the same whether the LMs come from the detector or from a human scorer's annotations.
-Definitions that the standards leave open are fixed here and documented:
+The WASM 2016 rules agree with PLMScoRe (the reference R implementation by a WASM co-author)
+candidate by candidate; ``tests/test_plmscore.py`` checks that on simulated nights and
+``docs/plmscore.md`` describes how. Definitions the standards leave open are fixed here:
 
 - Series are found over the whole recording (sleep and wake alike); PLMS are series members in
-  sleep, PLMW members in wake.
-- WASM: a series ends at an IMI below ``imi_min_s`` or above ``imi_max_s``, or at a non-CLM.
-  For PLMnr, respiratory-related CLMs (rCLM) are treated like non-CLMs: they end a series and
-  are not counted.
-- AASM: LMs within 0.5 s of a respiratory event are not scored at all (removed), as the rule says.
+  sleep, PLMW members in wake. A candidate's stage is the stage at its onset.
+- WASM: a bilateral candidate is a non-CLM when it lasts over 15 s, joins more than 4 LMs or has
+  an LM over 10 s; a one-leg candidate when it lasts over 10 s. A series ends at an IMI below
+  ``imi_min_s`` or above ``imi_max_s``, or at a non-CLM. Respiratory-related CLMs (rCLM) count
+  for PLM; for PLMnr they are taken out of the sequence and the IMIs recomputed, so an rCLM does
+  not end a series (a respiratory non-CLM still does, as every non-CLM).
+- AASM: each leg's LM lasts 0.5-10 s (a longer one is not an LM, and ends nothing). An LM and an
+  LM of the other leg with onsets under 5 s apart count as one movement; a second LM of the same
+  leg is not absorbed. The combined movement has no length limit, so every counted movement is a
+  candidate. A movement (as counted) overlapping a respiratory event widened by 0.5 s on both
+  sides is not scored at all.
+- Every limit is decided on the times as written, not by float rounding: durations, gaps,
+  IMIs and windows are compared with a microsecond of slack (``TIME_EPS_S``) on the side the
+  rule's words put the limit ("less than 0.5 s apart" excludes 0.5 s; "10-90 s" includes both).
+  So decisions do not change when the whole night is shifted in time. PLMScoRe compares raw
+  doubles; the two differ only where a time sits exactly on a limit (``docs/plmscore.md``).
 - Periodicity index (Ferri): the share of sleep IMIs that are 10-90 s long and lie in runs of
   at least three consecutive such IMIs.
+
+Summary counts (``PlmScoring.indices``; indices are per hour of total sleep time, counting
+events with onset in N1, N2, N3 or R):
+
+- ``n_lm`` / ``lm_index``: single-leg LMs as the rule set scores them (WASM: after joining a
+  leg's LMs less than 0.5 s apart, at least 0.5 s long; AASM: 0.5-10 s, not excluded as
+  respiratory). A bilateral movement counts twice, once per leg.
+- ``n_candidate_lm`` / ``candidate_lm_index``: movements after joining the two legs (candidate
+  LMs, CLMs and non-CLMs alike). A bilateral movement counts once.
+- ``n_clm`` / ``clm_index``: candidates that qualify for series (rCLMs included);
+  ``rclm_index``: respiratory-related CLMs (WASM only).
+- ``n_plms`` / ``plms_index``, ``n_plms_nr`` / ``plms_nr_index``, ``n_plmw`` / ``plmw_index``
+  (per hour of wake), ``n_plm`` (sleep and wake), ``n_series``, ``plm_arousal_index``,
+  ``periodicity_index``, ``total_sleep_time_h``, ``wake_time_h``.
 """
 
 from __future__ import annotations
@@ -64,26 +91,32 @@ def _stage_at(times: np.ndarray, hypno: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def _merge_runs(onset: np.ndarray, offset: np.ndarray, gap: float, by_onset: bool = False
-                ) -> np.ndarray:
-    """Group ids for time-sorted events: a new group starts when the event is ``gap`` or more
-    after the group so far (offset-to-onset), or, with ``by_onset``, when its onset is ``gap`` or
-    more after the group's first onset."""
+def _merge_gap(onset: np.ndarray, offset: np.ndarray, gap: float) -> np.ndarray:
+    """Group ids for events sorted by onset: an event joins the group so far when its onset is
+    less than ``gap`` after the group's latest offset (or before it)."""
     if len(onset) == 0:
         return np.zeros(0, dtype=int)
-    if by_onset:
-        group = np.zeros(len(onset), dtype=int)
-        start = onset[0]
-        for i in range(1, len(onset)):  # per event, not per sample
-            if onset[i] - start >= gap:
-                group[i] = group[i - 1] + 1
-                start = onset[i]
-            else:
-                group[i] = group[i - 1]
-        return group
     running_end = np.maximum.accumulate(offset)
-    new = np.concatenate(([True], onset[1:] - running_end[:-1] >= gap))
+    new = np.concatenate(([True], onset[1:] - running_end[:-1] >= gap - TIME_EPS_S))
     return np.cumsum(new) - 1
+
+
+def _pair_legs(onset: np.ndarray, side: np.ndarray, gap: float) -> np.ndarray:
+    """Group ids for LMs sorted by onset (AASM): an LM joins the movement being built when its
+    onset is less than ``gap`` after the movement's first onset and the movement has no LM of
+    its leg yet; otherwise it starts a new movement."""
+    group = np.zeros(len(onset), dtype=int)
+    if len(onset) == 0:
+        return group
+    start, legs = onset[0], {int(side[0])}
+    for i in range(1, len(onset)):  # per event, not per sample
+        if onset[i] - start < gap - TIME_EPS_S and int(side[i]) not in legs:
+            group[i] = group[i - 1]
+            legs.add(int(side[i]))
+        else:
+            group[i] = group[i - 1] + 1
+            start, legs = onset[i], {int(side[i])}
+    return group
 
 
 def _series(onsets: np.ndarray, usable: np.ndarray, rs: RuleSet) -> np.ndarray:
@@ -93,7 +126,8 @@ def _series(onsets: np.ndarray, usable: np.ndarray, rs: RuleSet) -> np.ndarray:
     if n == 0:
         return out
     imi = np.diff(onsets)
-    link = (imi >= rs.imi_min_s) & (imi <= rs.imi_max_s) & usable[1:] & usable[:-1]
+    link = ((imi >= rs.imi_min_s - TIME_EPS_S) & (imi <= rs.imi_max_s + TIME_EPS_S)
+            & usable[1:] & usable[:-1])
     # runs of linked pairs: a run of k links joins k+1 candidates
     padded = np.concatenate(([False], link, [False]))
     edges = np.flatnonzero(padded[1:] != padded[:-1])
@@ -105,9 +139,26 @@ def _series(onsets: np.ndarray, usable: np.ndarray, rs: RuleSet) -> np.ndarray:
     return out
 
 
+def _series_of(onsets: np.ndarray, clm: np.ndarray, in_sequence: np.ndarray,
+               rs: RuleSet) -> np.ndarray:
+    """Series ids (-1: none) when only the candidates ``in_sequence`` make up the sequence (the
+    others are taken out and the IMIs recomputed without them)."""
+    out = np.full(len(onsets), -1)
+    out[in_sequence] = _series(onsets[in_sequence], clm[in_sequence], rs)
+    return out
+
+
+def _within(values: np.ndarray, limit: float | None) -> np.ndarray:
+    """``values <= limit`` with a microsecond of slack; everything when there is no limit."""
+    if limit is None:
+        return np.ones(len(values), dtype=bool)
+    return values <= limit + TIME_EPS_S
+
+
 def _near(starts: np.ndarray, ends: np.ndarray, ev: pd.DataFrame | None, lo: float, hi: float,
           *, anchor: str = "end") -> np.ndarray:
-    """True where [start, end] overlaps [anchor+lo, anchor+hi] of any event in ``ev``."""
+    """True where [start, end] overlaps [anchor+lo, end+hi] of any event in ``ev`` (closed
+    intervals; ``anchor`` is the event's ``'start'`` or ``'end'``)."""
     if ev is None or len(ev) == 0 or len(starts) == 0:
         return np.zeros(len(starts), dtype=bool)
     ev_on = ev["onset"].to_numpy(float)
@@ -117,8 +168,8 @@ def _near(starts: np.ndarray, ends: np.ndarray, ev: pd.DataFrame | None, lo: flo
     order = np.argsort(w_lo)
     w_lo, w_hi = w_lo[order], np.maximum.accumulate(w_hi[order])
     # the last window starting before each event's end; overlapping if it ends after its start
-    k = np.searchsorted(w_lo, ends, side="right") - 1
-    return (k >= 0) & (w_hi[np.clip(k, 0, None)] >= starts)
+    k = np.searchsorted(w_lo, ends + TIME_EPS_S, side="right") - 1
+    return (k >= 0) & (w_hi[np.clip(k, 0, None)] >= starts - TIME_EPS_S)
 
 
 def score_leg_movements(lms: pd.DataFrame, *, rules: str | RuleSet = "wasm2016",
@@ -172,46 +223,60 @@ def score_leg_movements(lms: pd.DataFrame, *, rules: str | RuleSet = "wasm2016",
     order = np.lexsort((side, on))
     on, dur, side, peak = on[order], dur[order], side[order], peak[order]
 
-    # 1. LMs by the rule set's duration limits, and same-leg merging (WASM)
+    # 1. same-leg joining (WASM), then each leg's LM by the rule set's duration limits
+    off = on + dur
     if rs.same_leg_merge_gap_s is not None and len(on):
         parts = []
         for leg in (0, 1):
             mine = side == leg
-            grp = _merge_runs(on[mine], on[mine] + dur[mine], rs.same_leg_merge_gap_s)
-            m_on, m_dur, m_peak, _ = _merge(on[mine], dur[mine], peak[mine], grp)
-            parts.append((m_on, m_dur, m_peak, np.full(len(m_on), leg, dtype=np.int8)))
-        on, dur, peak, side = (np.concatenate(a) for a in zip(*parts, strict=True))
+            grp = _merge_gap(on[mine], off[mine], rs.same_leg_merge_gap_s)
+            m_on, m_off, m_peak, first = _merge(on[mine], off[mine], peak[mine], grp)
+            m_dur = _durations(m_on, m_off, dur[mine], first,
+                               np.diff(np.append(first, mine.sum())))
+            parts.append((m_on, m_off, m_dur, m_peak, np.full(len(m_on), leg, dtype=np.int8)))
+        on, off, dur, peak, side = (np.concatenate(a) for a in zip(*parts, strict=True))
         order = np.lexsort((side, on))
-        on, dur, side, peak = on[order], dur[order], side[order], peak[order]
-    off = on + dur
+        on, off, dur, side, peak = on[order], off[order], dur[order], side[order], peak[order]
     keep = dur >= rs.min_duration_s - TIME_EPS_S
     if rs.max_duration_s is not None:
         keep &= dur <= rs.max_duration_s + TIME_EPS_S
+    on, off, dur, side, peak = on[keep], off[keep], dur[keep], side[keep], peak[keep]
 
-    # 2. AASM: LMs near respiratory events are not scored at all
-    if rs.respiratory == "exclude":
-        keep &= ~_near(on, off, respiratory, rs.respiratory_window[0], rs.respiratory_window[1],
-                       anchor="start")
-    on, off, side, peak, dur = on[keep], off[keep], side[keep], peak[keep], dur[keep]
-
-    # 3. candidate LMs: bilateral merging
-    grp = _merge_runs(on, off, rs.bilateral_gap_s, by_onset=rs.bilateral_merge == "onset")
-    c_on, c_dur, c_peak, first = _merge(on, dur, peak, grp)
-    c_off = c_on + c_dur
+    # 2. candidate LMs: joining the legs
+    if rs.bilateral_merge == "onset":
+        grp = _pair_legs(on, side, rs.bilateral_gap_s)
+    else:
+        grp = _merge_gap(on, off, rs.bilateral_gap_s)
+    c_on, c_off, c_peak, first = _merge(on, off, peak, grp)
     c_n = np.diff(np.append(first, len(on))).astype(int)
+
+    # 3. AASM: a movement (as counted) near a respiratory event is not scored at all
+    if rs.respiratory == "exclude" and len(c_on):
+        scored = ~_near(c_on, c_off, respiratory, rs.respiratory_window[0],
+                        rs.respiratory_window[1], anchor="start")
+        lm_scored = scored[grp]
+        on, off, dur, side, peak = (a[lm_scored] for a in (on, off, dur, side, peak))
+        grp = np.cumsum(scored)[grp[lm_scored]] - 1
+        c_on, c_off, c_peak, first, c_n = (a[scored] for a in (c_on, c_off, c_peak, first, c_n))
+        first = np.append(0, np.cumsum(c_n)[:-1]).astype(int) if len(c_n) else first
+    c_dur = _durations(c_on, c_off, dur, first, c_n)
+
+    # 4. which candidates qualify for series (CLM)
     if first.size:
         bilateral = np.minimum.reduceat(side, first) != np.maximum.reduceat(side, first)
         c_side = np.where(bilateral, "bilateral", np.where(side[first] == 1, "right", "left"))
+        longest_lm = np.maximum.reduceat(dur, first)
     else:
         bilateral, c_side = np.zeros(0, dtype=bool), np.zeros(0, dtype="<U9")
-    long_enough = c_dur >= rs.min_duration_s - TIME_EPS_S
-    clm = long_enough & (c_dur <= rs.clm_max_duration_s + TIME_EPS_S)
-    if rs.clm_max_duration_bilateral_s is not None:
-        clm = np.where(bilateral, long_enough
-                       & (c_dur <= rs.clm_max_duration_bilateral_s + TIME_EPS_S)
-                       & (c_n <= rs.clm_max_lms_bilateral), clm)
+        longest_lm = np.zeros(0)
+    one_leg_ok = _within(c_dur, rs.clm_max_duration_s)
+    both_legs_ok = (_within(c_dur, rs.clm_max_duration_bilateral_s)
+                    & _within(longest_lm, rs.clm_max_member_duration_s)
+                    & _within(c_n, rs.clm_max_lms_bilateral))
+    clm = (c_dur >= rs.min_duration_s - TIME_EPS_S) & np.where(bilateral, both_legs_ok,
+                                                               one_leg_ok)
 
-    # 4. respiratory (WASM flag) and arousal association, stages
+    # 5. respiratory (WASM flag) and arousal association, stages
     if rs.respiratory == "flag":
         resp = _near(c_on, c_off, respiratory, *rs.respiratory_window)
     else:
@@ -219,13 +284,15 @@ def score_leg_movements(lms: pd.DataFrame, *, rules: str | RuleSet = "wasm2016",
     arousal = _near(c_on, c_off, arousals, -rs.arousal_gap_s, rs.arousal_gap_s, anchor="start")
     c_stage = _stage_at(c_on, hypnogram)
 
-    # 5. PLM series (all CLMs) and PLMnr series (rCLMs break and do not count)
-    series_id = _series(c_on, clm, rs)
+    # 6. PLM series over the candidates (non-CLMs end a series under WASM; are left out under
+    #    AASM) and PLMnr series (rCLMs left out, IMIs recomputed)
+    in_sequence = clm | rs.non_clm_breaks_series
+    series_id = _series_of(c_on, clm, in_sequence, rs)
     in_series = series_id >= 0
-    in_nr_series = _series(c_on, clm & ~resp, rs) >= 0
+    in_nr_series = _series_of(c_on, clm, in_sequence & ~(clm & resp), rs) >= 0
     imi = np.concatenate(([np.nan], np.diff(c_on))) if len(c_on) else np.zeros(0)
 
-    # 6. time base and indices
+    # 7. time base and indices
     if hypnogram is not None:
         hyp = np.asarray(hypnogram)
         tst_h = np.isin(hyp, SLEEP_STAGES).sum() * EPOCH_S / 3600
@@ -252,6 +319,7 @@ def score_leg_movements(lms: pd.DataFrame, *, rules: str | RuleSet = "wasm2016",
         "total_sleep_time_h": round(tst_h, 3),
         "wake_time_h": round(wake_h, 3),
         "n_lm": int(len(on)),
+        "n_candidate_lm": int(len(c_on)),
         "n_clm": int(clm.sum()),
         "n_plm": int(in_series.sum()),
         "n_plms": int((in_series & asleep).sum()),
@@ -259,11 +327,12 @@ def score_leg_movements(lms: pd.DataFrame, *, rules: str | RuleSet = "wasm2016",
         "n_plmw": int((in_series & awake).sum()),
         "n_series": int(series_id.max() + 1) if len(c_on) else 0,
         "lm_index": per(lm_asleep.sum(), tst_h),
+        "candidate_lm_index": per(asleep.sum(), tst_h),
         "clm_index": per((clm & asleep).sum(), tst_h),
         "plms_index": per((in_series & asleep).sum(), tst_h),
         "plms_nr_index": per((in_nr_series & asleep).sum(), tst_h),
         "plmw_index": per((in_series & awake).sum(), wake_h),
-        "rclm_index": per((resp & asleep).sum(), tst_h),
+        "rclm_index": per((resp & clm & asleep).sum(), tst_h),
         "plm_arousal_index": per((in_series & asleep & arousal).sum(), tst_h),
         "periodicity_index": _periodicity(sleep_imi, rs),
     }
@@ -299,19 +368,22 @@ def score_leg_movements(lms: pd.DataFrame, *, rules: str | RuleSet = "wasm2016",
                       None if hypnogram is None else np.asarray(hypnogram))
 
 
-def _merge(on: np.ndarray, dur: np.ndarray, peak: np.ndarray,
+def _merge(on: np.ndarray, off: np.ndarray, peak: np.ndarray,
            grp: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Events (sorted by onset) merged by their group ids (non-decreasing): onset, duration (the
-    original one for an event left alone), peak (NaN only when all are NaN) of each group, and
-    the index of its first event."""
+    """Events (sorted by onset) merged by their group ids (non-decreasing): onset, offset, peak
+    (NaN only when all are NaN) of each group, and the index of its first event."""
     if len(grp) == 0:
-        return on[:0], dur[:0], peak[:0], np.zeros(0, dtype=int)
+        return on[:0], off[:0], peak[:0], np.zeros(0, dtype=int)
     first = np.flatnonzero(np.diff(grp, prepend=-1))
-    m_on = np.minimum.reduceat(on, first)
-    m_end = np.maximum.reduceat(on + dur, first)
-    alone = np.diff(np.append(first, len(on))) == 1
-    m_dur = np.where(alone, dur[first], m_end - m_on)
-    return m_on, m_dur, np.fmax.reduceat(peak, first), first
+    return (np.minimum.reduceat(on, first), np.maximum.reduceat(off, first),
+            np.fmax.reduceat(peak, first), first)
+
+
+def _durations(on: np.ndarray, off: np.ndarray, dur: np.ndarray, first: np.ndarray,
+               n: np.ndarray) -> np.ndarray:
+    """Merged durations: a group of one keeps the duration it was given (not offset - onset,
+    which float rounding can change)."""
+    return np.where(n == 1, dur[first] if len(first) else dur[:0], off - on)
 
 
 def _periodicity(imi: np.ndarray, rs: RuleSet) -> float | None:

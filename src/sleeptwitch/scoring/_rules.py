@@ -17,7 +17,16 @@ RULE_SETS = tuple(sorted(p.stem for p in _DIR.glob("*.yaml")))
 
 @dataclass(frozen=True)
 class RuleSet:
-    """Parameters of one scoring standard. Times in seconds, amplitudes in µV above rest."""
+    """Parameters of one scoring standard. Times in seconds, amplitudes in µV above rest.
+
+    ``bilateral_merge`` is ``'gap'`` (WASM: LMs of either leg that overlap or are less than
+    ``bilateral_gap_s`` apart, offset to onset, form one candidate) or ``'onset'`` (AASM: an LM
+    and an LM of the other leg with onsets less than ``bilateral_gap_s`` apart count as one
+    movement; a second LM of the same leg is never absorbed). ``respiratory`` is ``'flag'``
+    (WASM: candidates overlapping ``respiratory_window`` around the event's end are rCLMs) or
+    ``'exclude'`` (AASM: movements, as counted after joining the legs, overlapping the event
+    widened by ``respiratory_window`` are not scored). A ``None`` limit is no limit.
+    """
 
     id: str
     name: str
@@ -32,9 +41,11 @@ class RuleSet:
     same_leg_merge_gap_s: float | None
     bilateral_merge: str
     bilateral_gap_s: float
-    clm_max_duration_s: float
+    clm_max_duration_s: float | None
     clm_max_duration_bilateral_s: float | None
     clm_max_lms_bilateral: int | None
+    clm_max_member_duration_s: float | None
+    non_clm_breaks_series: bool
     plm_min_count: int
     imi_min_s: float
     imi_max_s: float
