@@ -9,8 +9,8 @@ import pandas as pd
 
 __all__ = ["match_events", "compare_indices"]
 
-INDEX_KEYS = ("lm_index", "clm_index", "plms_index", "plms_nr_index", "plmw_index",
-              "periodicity_index")
+INDEX_KEYS = ("lm_index", "candidate_lm_index", "clm_index", "plms_index", "plms_nr_index",
+              "plmw_index", "periodicity_index")
 
 
 def match_events(detected: pd.DataFrame, reference: pd.DataFrame, *,

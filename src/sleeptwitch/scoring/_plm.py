@@ -66,7 +66,12 @@ TIME_EPS_S = 1e-6
 
 @dataclass(frozen=True)
 class PlmScoring:
-    """Scored leg movements: ``.events`` (BIDS events table), ``.summary()``, ``.params``."""
+    """Scored leg movements: ``.events`` (BIDS events table), ``.summary()``, ``.params``.
+
+    ``.indices`` holds the counts and indices listed in this module's docstring (also in
+    ``docs/plmscore.md``): ``lm_index`` counts one-leg LMs, ``candidate_lm_index`` movements
+    after joining the legs.
+    """
 
     events: pd.DataFrame
     indices: dict[str, Any]

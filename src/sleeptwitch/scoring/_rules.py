@@ -25,7 +25,9 @@ class RuleSet:
     movement; a second LM of the same leg is never absorbed). ``respiratory`` is ``'flag'``
     (WASM: candidates overlapping ``respiratory_window`` around the event's end are rCLMs) or
     ``'exclude'`` (AASM: movements, as counted after joining the legs, overlapping the event
-    widened by ``respiratory_window`` are not scored). A ``None`` limit is no limit.
+    widened by ``respiratory_window`` are not scored). ``clm_max_member_duration_s`` limits
+    each one-leg LM of a bilateral candidate; with ``non_clm_breaks_series`` false, non-CLMs
+    are left out of the sequence instead of ending a series. A ``None`` limit is no limit.
     """
 
     id: str
