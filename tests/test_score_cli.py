@@ -194,3 +194,14 @@ def test_same_channel_for_both_legs_and_white_noise_warn(tmp_path):
     assert summary["plms_index"] is None and summary["n_lm"] == 0
     assert any("same channel" in w for w in summary["warnings"])
     assert any("resting EMG too high" in w for w in summary["warnings"])
+
+
+def test_score_says_why_no_index_is_given(tmp_path):
+    rng = np.random.default_rng(6)
+    x = rng.normal(0, 30, 256 * 600)   # stationary 30-uV noise: nothing can be scored
+    path = _write(tmp_path / "noise.edf", [Signal("Leg L", x, 256.0, "uV"),
+                                            Signal("Leg R", x[::-1].copy(), 256.0, "uV")])
+    res = runner.invoke(app, ["score", str(path), "--out", str(tmp_path / "o"), "--no-figure"])
+    assert res.exit_code == 0, res.output
+    assert "None/h" not in res.output
+    assert "no PLMS index given: no part of the leg channels could be scored" in res.output

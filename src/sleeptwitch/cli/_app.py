@@ -271,10 +271,21 @@ def score(
     except (RecordingError, ValueError, OSError, ImportError) as exc:
         _fail(str(exc))
     s = result.summary
-    typer.echo(f"{recording.name}: PLMS index {s['plms_index']}/h, CLM index {s['clm_index']}/h,"
-               f" LM index {s['lm_index']}/h, periodicity {s['periodicity_index']} "
-               f"({s['rules']}; sleep {s['total_sleep_time_h']} h; staging: "
-               f"{s['hypnogram_source']})")
+    if s.get("plms_index") is None:   # say that no index is given, and why
+        if (s.get("unscorable_share") or 0) >= 0.999:
+            why = "no part of the leg channels could be scored (see the warnings)"
+        elif not s.get("total_sleep_time_h"):
+            why = "the recording holds no scorable sleep to divide by"
+        else:
+            why = "the scoring gave none (see the warnings)"
+        typer.echo(f"{recording.name}: no PLMS index given: {why} ({s['rules']}; "
+                   f"{s.get('n_lm', 0)} LMs; sleep {s['total_sleep_time_h']} h; staging: "
+                   f"{s['hypnogram_source']})")
+    else:
+        typer.echo(f"{recording.name}: PLMS index {s['plms_index']}/h, CLM index "
+                   f"{s['clm_index']}/h, LM index {s['lm_index']}/h, periodicity "
+                   f"{s['periodicity_index']} ({s['rules']}; sleep {s['total_sleep_time_h']} h;"
+                   f" staging: {s['hypnogram_source']})")
     for w in s["warnings"]:
         typer.secho(f"warning: {w}", fg="yellow", err=True)
     for name, path in result.outputs.items():

@@ -1,24 +1,51 @@
-"""Heartbeat on the leg leads: R peaks from an ECG channel, running beat templates, subtraction,
-and a check of whether a leg channel carries a heartbeat at all.
+"""Heartbeat on the leg leads: R peaks from an ECG channel, bridging the beats over in the
+envelope, and a check of whether a leg channel carries a heartbeat at all.
 
 The ECG reaches the leg electrodes as a QRS spike of 10-30 ms once a beat; after the 10-Hz
 high-pass it is most of what is left of the heart. A beat large enough can start an LM or keep
 one going (its samples are above the 2-µV offset level, so it restarts the 0.5-s clock). With an
-ECG channel, each beat's time is known; the leg's own average beat (over the neighbouring beats,
-so it follows slow changes) is subtracted at each R peak before the leg is band-passed.
-Without an ECG channel the detector's offset test ignores isolated short spikes instead
-(see :mod:`._lm`).
+ECG channel, each beat's time is known, and the envelope blocks around each R peak are replaced
+by a straight line between their neighbours. (A running beat template subtracted from the leg
+was tried first: an R peak a few ms off the leg's own QRS, as the ECG's and the leg's sampling
+grids make it, left a residue as large as the beat.) Without an ECG channel the detector's
+offset test ignores isolated short spikes instead (see :mod:`._lm`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["beat_templates", "find_r_peaks", "heartbeat_suspected", "subtract_beats"]
+__all__ = ["bridge_beats", "find_r_peaks", "heartbeat_suspected"]
 
-TEMPLATE_S = (0.08, 0.10)   # window before and after the R peak
-TEMPLATE_BEATS = 16         # running mean over this many beats either side
 MIN_RR_S = 0.3              # at most 200 beats per minute
+BRIDGE_S = (0.04, 0.06)     # envelope bridged over from before to after each R peak
+
+
+def bridge_beats(env: np.ndarray, env_sf: float, beats_s: np.ndarray) -> np.ndarray:
+    """The envelope with the blocks of each heartbeat (``BRIDGE_S`` around each R peak, times in
+    s) replaced by a straight line from the block before to the block after. The QRS on the leg
+    lead is gone whatever its shape and however well the ECG's R peak lines up with it (a
+    template subtracted a few ms off leaves a residue as large as the beat); at rest the line
+    is the resting level, inside an LM it is the LM's level. A new array is returned."""
+    n = len(env)
+    first = np.floor((beats_s - BRIDGE_S[0]) * env_sf).astype(np.int64)
+    last = np.floor((beats_s + BRIDGE_S[1]) * env_sf).astype(np.int64)
+    ok = (first >= 1) & (last <= n - 2)
+    first, last = first[ok], last[ok]
+    out = env.copy()
+    if first.size == 0:
+        return out
+    left, right = env[first - 1], env[last + 1]
+    length = last - first + 1
+    owner = np.repeat(np.arange(first.size), length)
+    pos = np.arange(owner.size) - np.repeat(np.cumsum(length) - length, length)
+    frac = (pos + 1) / (length[owner] + 1)
+    fill = left[owner] + (right[owner] - left[owner]) * frac
+    idx = first[owner] + pos
+    # where the edges are missing, leave the blocks as they are
+    good = np.isfinite(fill)
+    out[idx[good]] = fill[good]
+    return out
 
 
 def find_r_peaks(ecg: np.ndarray, sf: float) -> np.ndarray:
@@ -52,44 +79,6 @@ def find_r_peaks(ecg: np.ndarray, sf: float) -> np.ndarray:
     # the largest sample within the peak block
     idx = peaks * k + blocks[peaks].argmax(axis=1)
     return idx / sf
-
-
-def beat_templates(data: np.ndarray, sf: float, beats: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """The heartbeat as the leg channel ``data`` shows it around each beat (R peaks as sample
-    indices, sorted): ``(starts, templates)``, the first sample of each beat's window and the
-    mean of the raw segments of the ``TEMPLATE_BEATS`` beats either side (each segment's own
-    mean removed, tapered to zero at the window's ends; float32). EMG in single segments
-    averages out. Beats whose window does not fit in the recording are left out."""
-    before, after = (int(round(s * sf)) for s in TEMPLATE_S)
-    beats = np.asarray(beats, dtype=np.int64)
-    beats = beats[(beats - before >= 0) & (beats + after < len(data))]
-    width = before + after + 1
-    if len(beats) == 0:
-        return beats, np.zeros((0, width), dtype=np.float32)
-    starts = beats - before
-    seg = np.nan_to_num(np.asarray(data, dtype=np.float32)[starts[:, None]
-                                                           + np.arange(width)[None, :]])
-    seg -= seg.mean(axis=1, keepdims=True)
-    m, n = TEMPLATE_BEATS, len(beats)
-    csum = np.concatenate((np.zeros((1, width)), np.cumsum(seg, axis=0, dtype=np.float64)))
-    lo = np.clip(np.arange(n) - m, 0, n)
-    hi = np.clip(np.arange(n) + m + 1, 0, n)
-    tmpl = (csum[hi] - csum[lo]) / (hi - lo)[:, None]
-    taper = np.hanning(width + 2)[1:-1] ** 0.25
-    return starts, (tmpl * taper).astype(np.float32)
-
-
-def subtract_beats(x: np.ndarray, offset: int, starts: np.ndarray,
-                   templates: np.ndarray) -> None:
-    """Subtract each beat's template (``beat_templates``) from ``x``, a stretch of the channel
-    that starts at sample ``offset``, in place, where the beat's window lies inside it."""
-    width = templates.shape[1]
-    inside = (starts >= offset) & (starts + width <= offset + len(x))
-    if not inside.any():
-        return
-    idx = (starts[inside] - offset)[:, None] + np.arange(width)[None, :]
-    x[idx] -= templates[inside]   # beats are >= MIN_RR_S apart: windows do not overlap
 
 
 def heartbeat_suspected(env: np.ndarray, rest: np.ndarray, env_sf: float) -> bool:

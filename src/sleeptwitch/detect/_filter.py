@@ -13,8 +13,8 @@ cache-sized chunks (float32), with no per-sample Python loop:
   times less than a recursive (IIR) filter run forwards and backwards.
 - **Low-pass, below 0.45 x the rate** (at most 100 Hz): a short symmetric (zero-phase) FIR
   filter designed with ``scipy.signal.firwin``.
-- **Heartbeat**: with R-peak times (from an ECG channel, :mod:`._ecg`), a running template of
-  the beat as it appears on the leg is subtracted before filtering.
+- **Heartbeat**: with R-peak times (from an ECG channel, :mod:`._ecg`), the envelope blocks
+  of each beat are bridged over afterwards (:func:`._ecg.bridge_beats`).
 
 The result is the envelope: the mean rectified band-passed EMG of each block (``env_sf`` = sf /
 ``k``, about 32 Hz), in µV, NaN where any sample of the block is missing. Alongside it, each
@@ -50,7 +50,7 @@ class FilterInfo:
     lowpass_taps: int
     block_samples: int
     env_sf: float
-    ecg_removed: bool = False
+    ecg_removed: bool = False   # heartbeat bridged over with an ECG channel's R peaks
 
     def as_dict(self) -> dict[str, object]:
         return {"emg_filter": "zero-phase band-pass (FIR), applied whatever the recording's "
@@ -146,28 +146,23 @@ def _margin_blocks(k: int, taps: int) -> int:
     return 2 * (HIGHPASS_STAGES * (len(_SMOOTH) // 2 + 2) + 2 + -(-taps // k)) + 4
 
 
-def emg_envelope(data: np.ndarray, sf: float, *, beats: np.ndarray | None = None,
-                 ) -> tuple[np.ndarray, np.ndarray, FilterInfo]:
+def emg_envelope(data: np.ndarray, sf: float) -> tuple[np.ndarray, np.ndarray, FilterInfo]:
     """Band-pass ``data`` (µV, NaN = missing) and return ``(envelope, raw_means, info)``:
     the mean rectified band-passed EMG of each block of ``info.block_samples`` samples (µV,
     float32, NaN where the block misses a sample), each block's mean raw value (float64, NaN
-    likewise), and what was applied. With ``beats`` (R-peak sample indices on this channel,
-    sorted), a running template of the heartbeat as the band-passed leg shows it is subtracted
-    (:func:`._ecg.subtract_beats`) before rectification."""
+    likewise), and what was applied."""
     kh, taps, cutoff = _design(sf)
     k = 2 * kh
     nb = len(data) // k
     info = FilterInfo(highpass_hz=_highpass_hz(sf), lowpass_hz=round(cutoff, 1),
-                      lowpass_taps=len(taps), block_samples=k, env_sf=sf / k,
-                      ecg_removed=beats is not None and len(beats) > 0)
+                      lowpass_taps=len(taps), block_samples=k, env_sf=sf / k)
     data = np.asarray(data)
     raw_means = data[:nb * k].reshape(nb, k) @ np.full(k, 1.0 / k)
-    if info.ecg_removed:
-        return _envelope_without_beats(data, sf, beats, raw_means), raw_means, info
     env = np.empty(nb, dtype=np.float32)
     margin = _margin_blocks(k, len(taps))
     ones = np.full(k, 1.0 / k, dtype=np.float32)
     x = np.empty((min(nb, CHUNK_BLOCKS) + 2 * margin) * k, dtype=np.float32)
+    y_buf, tmp_buf = np.empty_like(x), np.empty_like(x)
     for b0 in range(0, nb, CHUNK_BLOCKS):
         b1 = min(nb, b0 + CHUNK_BLOCKS)
         lo, hi = max(0, b0 - margin), min(nb, b1 + margin)
@@ -182,27 +177,31 @@ def emg_envelope(data: np.ndarray, sf: float, *, beats: np.ndarray | None = None
         means = means.repeat(2) if kh == 1 else chunk.reshape(-1, kh) @ np.full(kh, 1.0 / kh)
         np.subtract(chunk.reshape(-1, kh), _lowfreq(means, kh), out=xc.reshape(-1, kh),
                     casting="unsafe")
-        y = np.convolve(xc, taps, "same")
+        y = _fir_same(xc, taps, y_buf[:len(xc)], tmp_buf[:len(xc)])
         np.abs(y, out=y)
         env[b0:b1] = y[(b0 - lo) * k:(b1 - lo) * k].reshape(-1, k) @ ones
     env[~np.isfinite(raw_means)] = np.nan
     return env, raw_means, info
 
 
-def _envelope_without_beats(data: np.ndarray, sf: float, beats: np.ndarray,
-                            raw_means: np.ndarray) -> np.ndarray:
-    """The envelope, with the heartbeat's running template subtracted from the band-passed
-    EMG (the whole channel at once: only for channels that carry a heartbeat)."""
-    from ._ecg import beat_templates, subtract_beats
-
-    k = 2 * _design(sf)[0]
-    y = bandpass(data, sf)[:len(raw_means) * k]
-    starts, templates = beat_templates(y, sf, beats)
-    subtract_beats(y, 0, starts, templates)
-    np.abs(y, out=y)
-    env = y.reshape(-1, k) @ np.full(k, 1.0 / k, dtype=np.float32)
-    env[~np.isfinite(raw_means[:len(env)])] = np.nan
-    return env
+def _fir_same(x: np.ndarray, taps: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """``np.convolve(x, taps, "same")`` for a short symmetric (odd, linear-phase) filter, as
+    sums of shifted pairs in float32: a few passes over a cache-sized chunk, several times
+    faster than ``np.convolve`` for float32. Returns ``out``."""
+    half = len(taps) // 2
+    n = len(x)
+    np.multiply(x, taps[half], out=out)
+    if n < 2 * half + 1:
+        out[:] = np.convolve(x, taps, "same")
+        return out
+    for j in range(1, half + 1):   # once per tap pair
+        # x[i - j] + x[i + j], with zeros past the ends (as np.convolve's "same")
+        np.add(x[:n - 2 * j], x[2 * j:], out=tmp[j:n - j])
+        tmp[:j] = x[j:2 * j]
+        tmp[n - j:] = x[n - 2 * j:n - j]
+        tmp *= taps[half + j]
+        out += tmp
+    return out
 
 
 def bandpass(data: np.ndarray, sf: float) -> np.ndarray:

@@ -25,7 +25,7 @@ Pipeline (vectorised, no per-sample loops):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,9 @@ import pandas as pd
 
 from .._version import __version__
 from ..scoring._rules import RuleSet, load_rules
+from ._artefact import PAD_S as ARTEFACT_PAD_S
+from ._artefact import find_artefacts
+from ._ecg import bridge_beats
 from ._filter import emg_envelope
 from ._quality import MAX_STEP_UV, REASONS, assess_quality, digital_step_uv
 
@@ -179,6 +182,20 @@ def _ignore_beats(quiet: np.ndarray, env_sf: float) -> np.ndarray:
     return out
 
 
+def _median_above(a: np.ndarray, onsets: np.ndarray, offsets: np.ndarray, level_uv: float,
+                  env_sf: float) -> np.ndarray:
+    """The WASM 2016 morphology criterion for computer detection: whether each LM
+    ``[onset, offset)`` holds a ``MORPHOLOGY_S`` stretch whose median envelope is at least
+    ``level_uv`` above rest, i.e. at least half of its blocks are. A short burst (a fragment, a
+    heartbeat) that only pulls a mean up does not pass."""
+    w = max(1, int(round(MORPHOLOGY_S * env_sf)))
+    hot = np.concatenate(([0], np.cumsum(a >= level_uv - 1e-9)))
+    # hot blocks in the window starting at each block (windows past the end are cut short)
+    count = hot[np.minimum(np.arange(len(a)) + w, len(a))] - hot[:-1]
+    last = np.maximum(offsets - w + 1, onsets + 1)   # windows that start inside the LM
+    return _max_within(count.astype(float), onsets, last) * 2 >= w
+
+
 def _find_lms(env: np.ndarray, rest: np.ndarray, rs: RuleSet, env_sf: float
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Onset and offset blocks and peak (µV above rest) of each LM, before the duration rule.
@@ -217,12 +234,32 @@ def _find_lms(env: np.ndarray, rest: np.ndarray, rs: RuleSet, env_sf: float
     last_hot = np.where(j >= 0, hot_idx[np.clip(j, 0, None)], -1)
     refined = np.clip(last_hot + 1, offsets - reach, offsets)
     offsets = np.maximum(refined, onsets + 1)
-    morph = _moving_mean(a, max(1, int(round(MORPHOLOGY_S * env_sf))))
-    strong = _max_within(morph, onsets, offsets) >= rs.offset_threshold_uv - 1e-9
+    strong = _median_above(a, onsets, offsets, rs.offset_threshold_uv, env_sf)
     peaks = _max_within(np.where(missing, np.nan,
                                  _moving_mean(a, max(1, int(round(PEAK_SMOOTH_S * env_sf))))),
                         onsets, offsets)
     return onsets[strong], offsets[strong], peaks[strong]
+
+
+def _add_artefacts(unscorable: pd.DataFrame, mask: np.ndarray, onsets: np.ndarray,
+                   offsets: np.ndarray, env_sf: float, start_s: float
+                   ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The unscorable stretches and block mask with the artefacts (blocks ``[onset, offset)``,
+    ``PAD_S`` either side) added, reason ``artefact``."""
+    n = len(mask)
+    pad = int(round(ARTEFACT_PAD_S * env_sf))
+    lo, hi = np.clip(onsets - pad, 0, n), np.clip(offsets + pad, 0, n)
+    cover = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(cover, lo, 1)
+    np.add.at(cover, hi, -1)
+    art = np.cumsum(cover[:-1]) > 0
+    art &= ~mask   # already unscorable for another reason
+    starts, ends = _runs(art)
+    rows = pd.DataFrame({"onset": start_s + starts / env_sf, "duration": (ends - starts) / env_sf,
+                         "reason": "artefact"})
+    table = pd.concat([t for t in (unscorable, rows) if len(t)], ignore_index=True) \
+        if len(unscorable) or len(rows) else unscorable
+    return table.sort_values("onset", ignore_index=True), mask | art
 
 
 def detect_leg_movements(data: np.ndarray, sf: float, *, side: str = "left",
@@ -243,8 +280,9 @@ def detect_leg_movements(data: np.ndarray, sf: float, *, side: str = "left",
     start_s : float
         Time of the first sample, in seconds from the start of the recording.
     beats : array of float, optional
-        R-peak times (s from the first sample) from an ECG channel: the heartbeat's running
-        template is subtracted from the leg before it is rectified.
+        R-peak times (s from the first sample) from an ECG channel: the envelope blocks of each
+        heartbeat are bridged over (:func:`._ecg.bridge_beats`), so a beat can neither start an
+        LM nor keep one going.
     step_uv : float, optional
         The channel's digital resolution (µV per step), e.g. from the EDF header; found from the
         values when not given.
@@ -263,11 +301,11 @@ def detect_leg_movements(data: np.ndarray, sf: float, *, side: str = "left",
         raise ValueError(f"sampling frequency {sf!r} Hz is too low for EMG; tibialis EMG needs "
                          f"at least {MIN_SF:g} Hz (the AASM asks for 200 Hz or more)")
     data = np.asarray(data)
-    beat_idx = None
-    if beats is not None and len(beats):
-        beat_idx = np.round((np.asarray(beats, dtype=float)) * sf).astype(np.int64)
-    env, raw_means, finfo = emg_envelope(data, sf, beats=beat_idx)
+    env, raw_means, finfo = emg_envelope(data, sf)
     env_sf = finfo.env_sf
+    if beats is not None and len(beats):
+        env = bridge_beats(env, env_sf, np.asarray(beats, dtype=float))
+        finfo = replace(finfo, ecg_removed=True)
     step = digital_step_uv(data) if step_uv is None else float(step_uv)
     warnings, usable = _check_amplitude(env, side)
     if step > MAX_STEP_UV:   # amplitude hints would mislead: the grid is the problem
@@ -293,17 +331,28 @@ def detect_leg_movements(data: np.ndarray, sf: float, *, side: str = "left",
     empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
         LM_COLUMNS, (float, float, object, object, float, float), strict=True)})
 
+    unscorable_mask = quality.mask
+
     def result(events: pd.DataFrame) -> LegMovements:
         return LegMovements(events, params, tuple(warnings), duration_s, env, rest, env_sf,
-                            unscorable, quality.mask)
+                            unscorable, unscorable_mask)
 
     if not usable:
         return result(empty)
     scorable_env = np.where(quality.mask, np.nan, env)
     onsets, offsets, peaks = _find_lms(scorable_env, rest, rs, env_sf)
+    ok = (offsets - onsets) / env_sf >= rs.min_duration_s - 1e-9
+    onsets, offsets, peaks = onsets[ok], offsets[ok], peaks[ok]
+    artefact = find_artefacts(raw_means, env_sf, onsets, offsets, peaks)
+    if artefact.any():
+        unscorable, unscorable_mask = _add_artefacts(unscorable, quality.mask, onsets[artefact],
+                                          offsets[artefact], env_sf, start_s)
+        secs = float(unscorable.loc[unscorable["reason"] == "artefact", "duration"].sum())
+        warnings.append(f"{side} leg: {int(artefact.sum())} movement or electrode artefacts "
+                        f"({secs:.0f} s: {REASONS['artefact']}) left out of the LMs and of the "
+                        "time base")
+        onsets, offsets, peaks = onsets[~artefact], offsets[~artefact], peaks[~artefact]
     durations = (offsets - onsets) / env_sf
-    ok = durations >= rs.min_duration_s - 1e-9
-    onsets, durations, peaks = onsets[ok], durations[ok], peaks[ok]
     if onsets.size == 0:
         return result(empty)
     events = pd.DataFrame({

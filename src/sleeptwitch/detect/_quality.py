@@ -9,7 +9,8 @@ window:
   channel; e.g. a ±1 V range stored in 16 bits is 31 µV per step);
 - ``flat``: no signal (envelope below ``FLAT_UV``) in most of the window;
 - ``railed``: flat at the channel's extreme value (amplifier saturated, electrode off);
-- ``mains``: mains hum (50 or 60 Hz) carries most of the EMG band's power;
+- ``mains``: mains hum (50 or 60 Hz) carries most of the EMG band's power and is itself as
+  large as the 8-µV onset rise (a loose electrode); weaker hum only raises the resting level;
 - ``noise``: the resting level is above ``MAX_REST_UV``: an 8-µV rise is within the noise
   (MATPLM stops detecting at a 15-µV baseline for the same reason).
 """
@@ -26,6 +27,7 @@ MAX_STEP_UV = 1.0
 FLAT_UV = 0.05
 MAX_REST_UV = 15.0
 MAINS_FRACTION = 0.5
+MAINS_MIN_UV = 8.0       # hum (mean rectified) as large as the 8-uV onset rise
 BAD_SHARE = 0.5          # a window is unscorable when a reason holds for this share of it
 SPECTRUM_S = 2.0         # seconds of each window whose spectrum is checked for mains
 
@@ -35,6 +37,8 @@ REASONS = {
     "railed": "signal stuck at the amplifier's limit (railed)",
     "mains": "dominated by mains hum",
     "noise": "resting EMG too high for an 8-uV rise to stand out (noise)",
+    "artefact": "movement or electrode artefact (a large low-frequency swing with strong "
+                "broadband activity)",
 }
 
 
@@ -76,12 +80,13 @@ def digital_step_uv(data: np.ndarray) -> float:
     return step if on_grid else 0.0
 
 
-def _mains_share(data: np.ndarray, sf: float, starts: np.ndarray) -> np.ndarray:
-    """Share of the 10-100 Hz power that lies within 1 Hz of 50 or 60 Hz, for a stretch of
-    ``SPECTRUM_S`` starting at each sample index in ``starts``."""
+def _mains(data: np.ndarray, sf: float, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a stretch of ``SPECTRUM_S`` starting at each sample index in ``starts``: the share of
+    the 10-100 Hz power that lies within 1 Hz of 50 or 60 Hz, and the hum's mean rectified
+    amplitude (µV, as the envelope would show the hum alone)."""
     m = int(round(SPECTRUM_S * sf))
     if sf < 130 or m < 8:
-        return np.zeros(len(starts))
+        return np.zeros(len(starts)), np.zeros(len(starts))
     idx = starts[:, None] + np.arange(m)[None, :]
     seg = np.nan_to_num(np.asarray(data)[np.clip(idx, 0, len(data) - 1)])
     seg = seg - seg.mean(axis=1, keepdims=True)
@@ -90,8 +95,12 @@ def _mains_share(data: np.ndarray, sf: float, starts: np.ndarray) -> np.ndarray:
     band = (f >= 10) & (f <= min(100.0, 0.45 * sf))
     line = band & ((np.abs(f - 50) <= 1) | (np.abs(f - 60) <= 1))
     total = power[:, band].sum(axis=1)
-    return np.divide(power[:, line].sum(axis=1), total, out=np.zeros(len(starts)),
-                     where=total > 0)
+    line_power = power[:, line].sum(axis=1)
+    share = np.divide(line_power, total, out=np.zeros(len(starts)), where=total > 0)
+    # Parseval: a one-sided spectrum of a Hann-windowed stretch holds m * sum(w^2) / 2 per
+    # unit of mean square; a sinusoid's mean rectified value is 2 sqrt(2) / pi of its rms
+    rms = np.sqrt(2 * line_power / (m * np.sum(np.hanning(m) ** 2)))
+    return share, rms * 2 * np.sqrt(2) / np.pi
 
 
 def assess_quality(data: np.ndarray, sf: float, env: np.ndarray, raw_means: np.ndarray,
@@ -117,7 +126,8 @@ def assess_quality(data: np.ndarray, sf: float, env: np.ndarray, raw_means: np.n
         reason[:] = "digital_step"
     else:
         starts = (np.arange(n_win) * WINDOW_S + (WINDOW_S - SPECTRUM_S) / 2) * sf
-        mains = _mains_share(data, sf, starts.astype(np.int64)) > MAINS_FRACTION
+        line_share, hum_uv = _mains(data, sf, starts.astype(np.int64))
+        mains = (line_share > MAINS_FRACTION) & (hum_uv >= MAINS_MIN_UV)
         for name, bad in (("noise", share(noisy) > BAD_SHARE), ("mains", mains),
                           ("flat", share(flat) > BAD_SHARE),
                           ("railed", share(railed) > BAD_SHARE)):
