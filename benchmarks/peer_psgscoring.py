@@ -143,6 +143,9 @@ def main() -> int:
                 rows += run_scenario(Path(tmp), name, args.hours, seed, args.rules)
                 print(f"{name} seed {seed} done", file=sys.stderr)
     table = pd.DataFrame(rows)
+    for col in ("f1", "false_lm_per_h", "plms_index", "plms_index_truth", "plms_index_error",
+                "plms_from_lms_error"):
+        table[col] = pd.to_numeric(table[col], errors="coerce")
     cols = ["scenario", "seed", "tool", "f1", "precision", "recall", "false_lm_per_h",
             "plms_index", "plms_index_truth", "plms_index_error", "plms_from_lms_error",
             "seconds"]
@@ -157,7 +160,7 @@ def main() -> int:
         f1 = by["f1"].mean()
         err = by["plms_index_error"].apply(lambda s: s.abs().mean())
         fp = by["false_lm_per_h"].mean()
-        ahead.append({"scenario": name,
+        ahead.append({"scenario": name, "scorable": bool(grp["plms_index_truth"].notna().any()),
                       "f1_sleeptwitch": f1.get("sleeptwitch"), "f1_psgscoring": f1.get(
                           "psgscoring"),
                       "abs_err_sleeptwitch": err.get("sleeptwitch"),
@@ -175,12 +178,13 @@ def main() -> int:
             return False
         return a >= b if higher else a <= b
 
-    # Without true LMs (noise scenarios) F1 is undefined: fewer false LMs per hour is ahead.
+    # Without true LMs (noise scenarios) or with a wholly unscorable night (31.25-uV steps,
+    # white noise) F1 means nothing: fewer LMs per hour (false ones) is ahead.
     summary["sleeptwitch_ahead_f1"] = [
-        better(a, b, True) if not (pd.isna(a) and pd.isna(b)) else better(c, d, False)
-        for a, b, c, d in zip(summary["f1_sleeptwitch"], summary["f1_psgscoring"],
-                              summary["false_h_sleeptwitch"], summary["false_h_psgscoring"],
-                              strict=True)]
+        better(a, b, True) if ok and not (pd.isna(a) and pd.isna(b)) else better(c, d, False)
+        for a, b, c, d, ok in zip(summary["f1_sleeptwitch"], summary["f1_psgscoring"],
+                                  summary["false_h_sleeptwitch"], summary["false_h_psgscoring"],
+                                  summary["scorable"], strict=True)]
     summary["sleeptwitch_ahead_index"] = [better(a, b, False) for a, b in
                                           zip(summary["abs_err_sleeptwitch"],
                                               summary["abs_err_psgscoring"], strict=True)]
