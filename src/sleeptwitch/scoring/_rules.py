@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 
 import yaml
+
+from ..vocabulary import option_message
 
 __all__ = ["RuleSet", "load_rules", "RULE_SETS"]
 
@@ -71,11 +72,7 @@ def load_rules(rules: str | RuleSet = "wasm2016") -> RuleSet:
     if isinstance(rules, RuleSet):
         return rules
     if rules not in RULE_SETS:
-        hint = [r for r in RULE_SETS if r.startswith(str(rules).lower())] or \
-            difflib.get_close_matches(str(rules), RULE_SETS, n=1, cutoff=0.3)
-        raise ValueError(f"Invalid value for 'rules': allowed are "
-                         f"{', '.join(repr(r) for r in RULE_SETS)}, got {rules!r}."
-                         + (f" Did you mean {hint[0]!r}?" if hint else ""))
+        raise ValueError(option_message("rules", rules, RULE_SETS, cutoff=0.3))
     data = yaml.safe_load((_DIR / f"{rules}.yaml").read_text(encoding="utf-8"))
     data["references"] = tuple(data["references"])
     data["respiratory_window"] = tuple(data["respiratory_window"])
