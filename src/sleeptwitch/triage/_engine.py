@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..knowledge import Knowledge, load_knowledge, thaw
-from ._intake import LEVELS, Intake, parse_intake
+from ._intake import AUDIENCES, LEVELS, Intake, parse_intake
 from ._logic import compile_expression, evaluate, expression_fields, unknown_fields
 
 __all__ = ["Assessment", "assess", "facts_of"]
@@ -270,17 +270,27 @@ class _Run:
         return out
 
 
-_PLANS: dict[int, tuple[Knowledge, list]] = {}
-_RULE_PLANS: dict[int, tuple[Knowledge, list]] = {}
-_WATCH_PLANS: dict[int, tuple[Knowledge, list]] = {}
+def _per_knowledge(build):
+    """Cache ``build(knowledge)`` once per loaded knowledge base (keyed by identity; the base
+    itself is kept beside the plan so that a reused id is never mistaken for it)."""
+    cache: dict[int, tuple[Knowledge, list]] = {}
+
+    def plan(knowledge: Knowledge) -> list:
+        hit = cache.get(id(knowledge))
+        if hit is not None and hit[0] is knowledge:
+            return hit[1]
+        built = build(knowledge)
+        cache[id(knowledge)] = (knowledge, built)
+        return built
+
+    plan.__doc__ = build.__doc__
+    return plan
 
 
+@_per_knowledge
 def _watch_plan(knowledge: Knowledge) -> list:
     """Serious red flags to watch for, most serious first, with the audiences that can notice
     them (some finding of theirs is one that audience is asked about)."""
-    hit = _WATCH_PLANS.get(id(knowledge))
-    if hit is not None and hit[0] is knowledge:
-        return hit[1]
     floor = _RANK[knowledge.engine["watch_min_level"]]
     plan = []
     for rid, item in sorted(knowledge.red_flags.items(),
@@ -288,38 +298,31 @@ def _watch_plan(knowledge: Knowledge) -> list:
         if _RANK[item["level"]] < floor:
             continue
         audiences = frozenset(
-            a for a in ("parent", "patient", "clinician")
+            a for a in AUDIENCES
             if any(a in knowledge.questions.get(fld, {}).get("audiences", (a,))
                    for fld in expression_fields(item["when"])))
         plan.append((rid, item, compile_expression(item["when"]), audiences))
-    _WATCH_PLANS[id(knowledge)] = (knowledge, plan)
     return plan
 
 
+@_per_knowledge
 def _rule_plan(knowledge: Knowledge) -> list:
     """Triggers, red flags and rules in evaluation order with their expressions compiled."""
-    hit = _RULE_PLANS.get(id(knowledge))
-    if hit is not None and hit[0] is knowledge:
-        return hit[1]
     plan = [(kind, rid, table[rid], compile_expression(table[rid]["when"]),
              compile_expression(table[rid]["unless"]) if "unless" in table[rid] else None)
             for kind, table in (("trigger", knowledge.triggers), ("red_flag", knowledge.red_flags),
                                 ("rule", knowledge.rules))
             for rid in sorted(table)]
-    _RULE_PLANS[id(knowledge)] = (knowledge, plan)
     return plan
 
 
+@_per_knowledge
 def _condition_plan(knowledge: Knowledge) -> list:
     """Conditions with their expressions compiled, once per knowledge base."""
-    hit = _PLANS.get(id(knowledge))
-    if hit is not None and hit[0] is knowledge:
-        return hit[1]
     plan = [(cid, cond,
              [(req, compile_expression(req["when"])) for req in cond.get("requires", ())],
              [(feat, compile_expression(feat["when"])) for feat in cond["features"]])
             for cid, cond in sorted(knowledge.conditions.items())]
-    _PLANS[id(knowledge)] = (knowledge, plan)
     return plan
 
 
